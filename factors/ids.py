@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .validate import validate_assignment
 
@@ -18,7 +19,13 @@ def canonical_json(values: Mapping[str, Any]) -> str:
 
 def sample_id(values: Mapping[str, Any]) -> str:
     """The id of the sample with these factor values; missing factors count at their defaults."""
-    return hashlib.sha256(canonical_json(values).encode("utf-8")).hexdigest()[:ID_LENGTH]
+    return canonical_sample_id(validate_assignment(values, complete=True))
+
+
+def canonical_sample_id(values: Mapping[str, Any]) -> str:
+    """``sample_id`` for an assignment already complete and canonical (skips validation in hot loops)."""
+    text = json.dumps(dict(values), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
 def sample_seed(sid: str, salt: int = 0) -> int:

@@ -13,7 +13,7 @@ A sample is complete when its ``sample.json`` exists; every file is written to a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 
 SAMPLES_DIR = "samples"
@@ -25,7 +25,7 @@ MASKS_DIR = "masks"
 TMP_PREFIX = ".tmp-"  # temporary names start with this; a resumed sweep deletes them
 
 
-class PassKind(str, Enum):
+class PassKind(StrEnum):
     """What a pass file holds, so readers know how to decode it."""
 
     RGB = "rgb"  # 8-bit sRGB PNG
@@ -49,7 +49,7 @@ class PassFile:
 PASSES: tuple[PassFile, ...] = (
     PassFile("rgb", "rgb.png", PassKind.RGB, "Cycles path-traced image"),
     PassFile("depth_exr", "depth.exr", PassKind.FLOAT, "metric camera depth in metres; background is inf"),
-    PassFile("depth", "depth.png", PassKind.GREY, "ControlNet depth: inverse depth over the subject, near bright, bg 0"),
+    PassFile("depth", "depth.png", PassKind.GREY, "ControlNet depth: inverse depth, near bright, bg 0"),
     PassFile("normal", "normal.png", PassKind.RGB, "camera-space normals, NormalBAE ControlNet 1.1 convention"),
     PassFile("label", "label.png", PassKind.LABEL, "class ids, see LABELS"),
     PassFile("palette", "palette.png", PassKind.RGB, "spatial colour palette: coarse cells upsampled nearest"),

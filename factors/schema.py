@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping, Union
 
-Value = Union[str, int, float]
+
+Value = str | int | float
 RGB = tuple[float, float, float]
 
 
-class FactorKind(str, Enum):
+class FactorKind(StrEnum):
     """How a factor's values behave: named choices, named colours, an angle in degrees, or a number."""
 
     CATEGORICAL = "categorical"
@@ -20,7 +21,7 @@ class FactorKind(str, Enum):
     NUMBER = "number"
 
 
-class FactorGroup(str, Enum):
+class FactorGroup(StrEnum):
     """Sidebar sections, in display order."""
 
     IDENTITY = "Identity"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import FactorError
 from .schema import FACTOR_BY_NAME, FACTOR_NAMES, Factor, Value, default_assignment
@@ -29,11 +30,11 @@ def canonical_value(name: str, value: Any) -> Value:
     f = factor(name)
     if f.is_numeric:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise FactorError(f"factor {name!r}: {value!r} is not a number; use a number such as {f.values[0]}")
+            raise FactorError(f"factor {name!r}: {value!r} is not a number; use e.g. {f.values[0]}")
         try:
             number = float(value)
         except ValueError:
-            raise FactorError(f"factor {name!r}: {value!r} is not a number; use a number such as {f.values[0]}") from None
+            raise FactorError(f"factor {name!r}: {value!r} is not a number; use e.g. {f.values[0]}") from None
         if not math.isfinite(number):
             raise FactorError(f"factor {name!r}: {value!r} is not a finite number")
         lo, hi = f.value_range or (-math.inf, math.inf)

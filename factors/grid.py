@@ -1,0 +1,196 @@
+"""The sample grid: a cartesian product of chosen factor values with exclusion rules, or N samples drawn from it.
+
+Order and selection are pure functions of the grid's content and seed (hashes, never the global RNG or the
+Python version's ``random``), so every machine sweeps the same samples in the same order. Shard ``i/n`` keeps
+the samples whose id hashes to ``i`` modulo ``n``: the shards are disjoint and cover the grid exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import BlurdError
+from .ids import canonical_sample_id, sample_seed
+from .schema import FACTOR_NAMES, Value
+from .validate import canonical_value, validate_assignment
+
+ENUMERATION_LIMIT = 2_000_000  # larger products are sampled value by value instead of enumerated
+MAX_DRAW_ATTEMPTS_PER_SAMPLE = 1000
+
+
+class GridError(BlurdError):
+    """A grid that cannot be swept as written (bad rule, empty grid, too large to enumerate, bad shard)."""
+
+
+def _values_list(name: str, raw: Any) -> tuple[Value, ...]:
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    return tuple(canonical_value(name, v) for v in items)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When every factor in ``when`` has one of its listed values, the ``allow`` factors must take one of their
+    listed values and the ``deny`` factors none of theirs. E.g. when gender=female, allow beard_style=[none]."""
+
+    when: Mapping[str, Any]
+    allow: Mapping[str, Any] = field(default_factory=dict)
+    deny: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.allow and not self.deny:
+            raise GridError("a grid rule needs 'allow' or 'deny'; e.g. allow = { beard_style = ['none'] }")
+        for attr in ("when", "allow", "deny"):
+            canon = {name: _values_list(name, vals) for name, vals in dict(getattr(self, attr)).items()}
+            object.__setattr__(self, attr, canon)
+
+    def matches(self, values: Mapping[str, Value]) -> bool:
+        return all(values[n] in vs for n, vs in self.when.items())
+
+    def excludes(self, values: Mapping[str, Value]) -> bool:
+        """True when the assignment breaks this rule."""
+        if not self.matches(values):
+            return False
+        return any(values[n] not in vs for n, vs in self.allow.items()) or any(
+            values[n] in vs for n, vs in self.deny.items()
+        )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample of a grid: its position, stable id, seed and complete factor assignment."""
+
+    index: int
+    id: str
+    seed: int
+    factors: Mapping[str, Value]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Fixed factor values, swept factors with their values, exclusion rules, and an optional sample count."""
+
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    sweep: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    rules: Sequence[Rule] = ()
+    samples: int | None = None  # None: the whole product; N: N distinct samples drawn with ``seed``
+    seed: int = 0
+    seed_salt: int = 0  # mixes into every sample's seed (factors.ids.sample_seed)
+
+    def __post_init__(self) -> None:
+        both = sorted(set(self.fixed) & set(self.sweep))
+        if both:
+            raise GridError(f"factor(s) {', '.join(both)} are both fixed and swept; set each in one place only")
+        object.__setattr__(self, "fixed", validate_assignment(self.fixed))
+        sweep: dict[str, tuple[Value, ...]] = {}
+        for name in FACTOR_NAMES:  # schema order, so the product order does not depend on how a preset is written
+            if name in self.sweep:
+                vals = _values_list(name, self.sweep[name])
+                if not vals:
+                    raise GridError(f"grid sweep of {name!r} lists no values; list at least one or remove it")
+                if len(set(vals)) != len(vals):
+                    raise GridError(f"grid sweep of {name!r} lists a value twice: {list(vals)}")
+                sweep[name] = vals
+        for name in self.sweep:
+            if name not in sweep:
+                canonical_value(name, None)  # unknown factor: raises the standard error listing valid ones
+        object.__setattr__(self, "sweep", sweep)
+        object.__setattr__(self, "_base", validate_assignment(self.fixed, complete=True))  # defaults + fixed
+        object.__setattr__(self, "rules", tuple(r if isinstance(r, Rule) else Rule(**r) for r in self.rules))
+        if self.samples is not None and (isinstance(self.samples, bool) or self.samples < 1):
+            raise GridError(f"grid samples must be a positive whole number, not {self.samples!r}")
+
+    @property
+    def product_size(self) -> int:
+        """Size of the raw product before rules."""
+        return math.prod(len(v) for v in self.sweep.values())
+
+    def _assignment(self, combo: Sequence[Value]) -> dict[str, Value]:
+        # fixed and sweep values are canonical already (checked in __post_init__), so no re-validation here
+        values = dict(self._base)
+        values.update(zip(self.sweep, combo))
+        return values
+
+    def _allowed(self, values: Mapping[str, Value]) -> bool:
+        return not any(rule.excludes(values) for rule in self.rules)
+
+    def _enumerate(self) -> Iterator[dict[str, Value]]:
+        if self.product_size > ENUMERATION_LIMIT:
+            raise GridError(
+                f"the grid's product has {self.product_size:,} combinations, too many to enumerate; "
+                f"set grid.samples to draw a number of them"
+            )
+        for combo in itertools.product(*self.sweep.values()):
+            values = self._assignment(combo)
+            if self._allowed(values):
+                yield values
+
+    def _draw(self, count: int) -> list[dict[str, Value]]:
+        """``count`` distinct assignments, each factor's value picked by a hash of (seed, draw, factor)."""
+        chosen: dict[str, dict[str, Value]] = {}
+        names = list(self.sweep)
+        for attempt in range(count * MAX_DRAW_ATTEMPTS_PER_SAMPLE):
+            combo = []
+            for name in names:
+                digest = hashlib.sha256(f"{self.seed}:{attempt}:{name}".encode()).digest()
+                combo.append(self.sweep[name][int.from_bytes(digest[:8], "big") % len(self.sweep[name])])
+            values = self._assignment(combo)
+            if self._allowed(values):
+                chosen.setdefault(canonical_sample_id(values), values)
+                if len(chosen) == count:
+                    return list(chosen.values())
+        raise GridError(f"could not draw {count} distinct samples: the rules exclude nearly all of the grid")
+
+    def _select(self) -> list[dict[str, Value]]:
+        if self.samples is None:
+            return list(self._enumerate())
+        if self.product_size > ENUMERATION_LIMIT:
+            return self._draw(self.samples)
+        every = list(self._enumerate())
+        if self.samples > len(every):
+            raise GridError(
+                f"grid samples = {self.samples} but the grid holds only {len(every)} samples after its rules; "
+                f"lower grid.samples or sweep more values"
+            )
+        rank = {id(v): hashlib.sha256(f"{self.seed}:{canonical_sample_id(v)}".encode()).digest() for v in every}
+        keep = {id(v) for v in sorted(every, key=lambda v: rank[id(v)])[: self.samples]}
+        return [v for v in every if id(v) in keep]
+
+    def __iter__(self) -> Iterator[Sample]:
+        selected = self._select()
+        if not selected:
+            raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
+        for index, values in enumerate(selected):
+            sid = canonical_sample_id(values)
+            yield Sample(index, sid, sample_seed(sid, self.seed_salt), values)
+
+    def count(self) -> int:
+        """How many samples the grid yields."""
+        return sum(1 for _ in self)
+
+    def shard(self, i: int, n: int) -> Iterator[Sample]:
+        """The samples of shard ``i`` of ``n`` (0 <= i < n)."""
+        return shard(self, i, n)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` as (i, n), checked: 0 <= i < n."""
+    try:
+        i_text, n_text = text.split("/")
+        i, n = int(i_text), int(n_text)
+    except ValueError:
+        raise GridError(f"shard {text!r} is not of the form i/n, e.g. 0/4 for the first of four shards") from None
+    if n < 1 or not 0 <= i < n:
+        raise GridError(f"shard {text!r}: need 0 <= i < n, e.g. 0/{max(n, 1)} .. {max(n, 1) - 1}/{max(n, 1)}")
+    return i, n
+
+
+def shard(samples: Iterator[Sample] | Grid, i: int, n: int) -> Iterator[Sample]:
+    """The samples whose id falls in shard ``i`` of ``n``: disjoint shards that cover the samples exactly."""
+    if n < 1 or not 0 <= i < n:
+        raise GridError(f"shard {i}/{n}: need 0 <= i < n")
+    return (s for s in samples if int(s.id, 16) % n == i)

@@ -1,0 +1,37 @@
+"""Render and output settings held by a preset (pure Python dataclasses; validated by the preset reader)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Device(StrEnum):
+    """Cycles compute device; GPU falls back to CPU with a warning when none is available."""
+
+    CPU = "CPU"
+    GPU = "GPU"
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How each sample is rendered. Defaults suit a quick look; datasets raise resolution and samples."""
+
+    resolution: tuple[int, int] = (256, 256)  # width, height in pixels
+    samples: int = 32  # Cycles path-tracing samples per pixel
+    denoise: bool = True  # OpenImageDenoise on the rgb pass
+    device: Device = Device.CPU
+    threads: int = 0  # 0 = all cores
+    palette_cells: int = 8  # spatial palette grid: cells along the short side
+    transparent_background: bool = False
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """Dataset folder options: what each sample keeps and what the sweep writes beside it."""
+
+    contact_sheet: bool = True
+    contact_sheet_max: int = 64  # most thumbnails on one sheet
+    thumbnail_size: int = 160
+    keep_depth_exr: bool = True
+    extra: dict = field(default_factory=dict)
