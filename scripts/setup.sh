@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Create .venv with everything the batch, the worker and the tests need (one pip call keeps numpy<2 for bpy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -r requirements.txt
+.venv/bin/python -c "import bpy, torch, diffusers, transformers; print('environment ready: bpy', bpy.app.version_string, '| torch', torch.__version__, '| diffusers', diffusers.__version__)"

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: lint, then the whole pytest suite against the real bpy wheel and tiny diffusers/CLIP models.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/ruff check --output-format concise .
+exec .venv/bin/python -m pytest -q "$@"
