@@ -2,5 +2,6 @@
 # The test command: lint, then the whole pytest suite against the real bpy wheel and tiny diffusers/CLIP models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || bash scripts/setup.sh
 .venv/bin/ruff check --output-format concise .
 exec .venv/bin/python -m pytest -q "$@"
