@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-
 Value = str | int | float
 RGB = tuple[float, float, float]
 

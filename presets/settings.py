@@ -30,6 +30,7 @@ class RenderSettings:
 class OutputSettings:
     """Dataset folder options: what each sample keeps and what the sweep writes beside it."""
 
+    folder: str = ""  # dataset folder relative to the sweep's --out folder ("" = --out itself); never escapes it
     contact_sheet: bool = True
     contact_sheet_max: int = 64  # most thumbnails on one sheet
     thumbnail_size: int = 160

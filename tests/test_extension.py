@@ -1,0 +1,305 @@
+"""The extension shell: manifest (checked by Blender's own validator), the built zip, registration, operators and
+the relative-import rule."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from blender_package import REPO_ROOT, import_blurd, import_module
+
+bpy = pytest.importorskip("bpy")
+
+blurd = import_blurd()
+schema = import_module("factors.schema")
+
+MANIFEST_PATH = REPO_ROOT / "blender_manifest.toml"
+BLENDER_SCRIPTS = Path(bpy.utils.system_resource("SCRIPTS"))  # Blender's bundled scripts, inside the bpy wheel
+# Code that is not part of the installed package (scripts, tests, tools) may import absolutely.
+NOT_PACKAGE_CODE = ("tests", "tools", "benchmarks", "scripts", ".venv", ".git", ".ci", "wheels", "dist", "out")
+SCRIPTS = ("batch.py",)  # run as a script (blender -b -P batch.py), so it finds the package itself
+
+
+def _blender_ext():
+    """Blender's own extension tool (``blender --command extension``), as shipped inside the bpy wheel."""
+    tool = BLENDER_SCRIPTS / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
+    spec = importlib.util.spec_from_file_location("blender_ext", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tool, module
+
+
+def _manifest() -> dict:
+    with open(MANIFEST_PATH, "rb") as handle:
+        return tomllib.load(handle)
+
+
+# ---- manifest ----
+
+
+def test_manifest_passes_blenders_strict_validation():
+    _, ext = _blender_ext()
+    result = ext.pkg_manifest_from_toml_and_validate_all_errors(str(MANIFEST_PATH), strict=True)
+    assert not isinstance(result, list), result
+    assert result.id == "blurd" and result.type == "add-on"
+
+
+def test_manifest_required_fields_and_our_choices():
+    manifest = _manifest()
+    required = ("schema_version", "id", "version", "name", "tagline", "maintainer", "type", "blender_version_min",
+                "license")
+    assert all(manifest.get(key) for key in required)
+    assert manifest["schema_version"] == "1.0.0"
+    assert manifest["blender_version_min"] == "5.0.0"
+    assert all(lic.startswith("SPDX:") for lic in manifest["license"])
+    assert len(manifest["tagline"]) < 64 and manifest["tagline"][-1].isalnum()
+    assert set(manifest["permissions"]) == {"files", "network"}
+
+
+def test_manifest_tags_are_blender_tags():
+    tags_file = BLENDER_SCRIPTS / "modules" / "_bpy_internal" / "extensions" / "tags.py"
+    _, ext = _blender_ext()
+    valid = ext.pkg_manifest_tags_load_valid_map(str(tags_file))
+    assert ext.pkg_manifest_tags_valid_or_error(valid, "add-on", _manifest()["tags"]) is None
+
+
+def test_manifest_bundles_the_blender_side_dependencies():
+    wheels = [Path(w).name for w in _manifest()["wheels"]]
+    for package in ("pillow", "tqdm", "tomli_w"):
+        assert any(w.lower().startswith(package + "-") for w in wheels), package
+    for python in ("cp311", "cp313"):  # Blender 5.0 runs Python 3.11, 5.1+ Python 3.13
+        for platform in ("manylinux", "win_amd64", "macosx"):
+            assert any(python in w and platform in w for w in wheels if w.startswith("pillow")), (python, platform)
+
+
+def test_build_tool_fetches_exactly_the_manifest_wheels():
+    spec = importlib.util.spec_from_file_location("build_extension", REPO_ROOT / "tools" / "build_extension.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(build)
+    wheels = build.manifest_wheels()
+    assert [w.path for w in wheels] == _manifest()["wheels"]
+    pillow = next(w for w in wheels if w.distribution == "pillow" and "manylinux" in w.platform_tag)
+    args = pillow.pip_download_args(Path("wheels"))
+    assert f"pillow=={pillow.version}" in args and "--no-deps" in args
+    assert args[args.index("--python-version") + 1] in ("3.11", "3.13")
+    assert args.count("--platform") == 2  # the compressed tag set manylinux_2_27.manylinux_2_28
+
+
+def _copy_repository(tmp_path: Path) -> Path:
+    source = tmp_path / "blurd"
+    shutil.copytree(REPO_ROOT, source, symlinks=True,
+                    ignore=shutil.ignore_patterns(".venv", ".git", "wheels", "dist", "out", "__pycache__", "*.zip"))
+    return source
+
+
+def _build(source: Path, out: Path) -> Path:
+    """Blender's own ``extension build`` of ``source``; returns the zip."""
+    tool, _ = _blender_ext()
+    out.mkdir()
+    result = subprocess.run([sys.executable, str(tool), "build", "--source-dir", str(source), "--output-dir",
+                             str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (archive,) = out.glob("*.zip")
+    return archive
+
+
+def test_built_zip_holds_the_package_and_leaves_out_development_files(tmp_path):
+    """Build from a copy of the repository, the wheels stood in by empty files (no download in tests)."""
+    source = _copy_repository(tmp_path)
+    for wheel in _manifest()["wheels"]:
+        (source / wheel).parent.mkdir(parents=True, exist_ok=True)
+        (source / wheel).write_bytes(b"")
+    for dev_file in ("tests/x.py", "benchmarks/x.py", ".ci/run", "tools/x.py", "factors/__pycache__/x.pyc"):
+        (source / dev_file).parent.mkdir(parents=True, exist_ok=True)
+        (source / dev_file).write_text("")
+    archive = _build(source, tmp_path / "dist")
+    assert archive.name == f"blurd-{_manifest()['version']}.zip"
+    names = set(zipfile.ZipFile(archive).namelist())
+    for needed in ("__init__.py", "blender_manifest.toml", "factors/schema.py", "presets/reader.py",
+                   "presets/quick.toml", "presets/blurd3d.toml", "presets/blurd_mask.toml", "operators/presets.py",
+                   "panels/factors.py", *(w.removeprefix("./") for w in _manifest()["wheels"])):
+        assert needed in names, needed
+    for name in names:
+        assert not name.startswith(("tests/", "benchmarks/", ".ci/", "tools/", ".git")), name
+        assert "__pycache__" not in name, name
+
+
+INSTALL_SCRIPT = """
+import sys
+import bpy
+import addon_utils
+bpy.ops.wm.read_factory_settings(use_empty=True)
+result = bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="user_default",
+                                                  enable_on_install=True)
+assert result == {"FINISHED"}, result
+module = "bl_ext.user_default.blurd"
+assert addon_utils.check(module) == (True, True), addon_utils.check(module)
+assert bpy.context.scene.blurd.gender == "male"
+assert bpy.ops.blurd.preset_export.get_rna_type().description
+addon_utils.disable(module)
+assert not hasattr(bpy.types.Scene, "blurd") and not hasattr(bpy.types, "BLURD_PT_factors")
+print("installed, enabled and disabled")
+"""
+
+
+def test_built_zip_installs_and_enables_in_blender(tmp_path):
+    """Install the zip with Blender's Install from Disk into a throwaway user folder (in a fresh Blender)."""
+    source = _copy_repository(tmp_path)
+    manifest = (source / "blender_manifest.toml").read_text(encoding="utf-8")
+    # The wheels come from PyPI at build time; here the zip is built without them (the test stays offline).
+    manifest = manifest[: manifest.index("platforms =")] + manifest[manifest.index("[permissions]"):]
+    (source / "blender_manifest.toml").write_text(manifest, encoding="utf-8")
+    archive = _build(source, tmp_path / "dist")
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
+    result = subprocess.run([sys.executable, "-c", INSTALL_SCRIPT, str(archive)], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "installed, enabled and disabled" in result.stdout
+    assert (tmp_path / "user" / "extensions" / "user_default" / "blurd" / "__init__.py").is_file()
+
+
+# ---- registration ----
+
+
+def _blurd_types() -> set[str]:
+    return {name for name in dir(bpy.types) if name.startswith("BLURD_")}
+
+
+def _menu_draw_funcs(menu: str) -> list:
+    draw = getattr(bpy.types, menu).draw
+    return list(getattr(draw, "_draw_funcs", []))
+
+
+def test_register_and_unregister_twice_cleanly():
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    before_types, before_import = _blurd_types(), _menu_draw_funcs("TOPBAR_MT_file_import")
+    assert not hasattr(bpy.types.Scene, "blurd")
+    for _ in range(2):
+        blurd.register()
+        assert hasattr(bpy.types.Scene, "blurd")
+        assert bpy.context.scene.blurd.hair_color == schema.FACTOR_BY_NAME["hair_color"].default
+        classes = list(_registered_classes())
+        assert len(classes) >= 10 and all(cls.is_registered for cls in classes)
+        assert {"BLURD_PT_factors", "BLURD_MT_factor_presets", "BLURD_OT_preset_export"} <= _blurd_types()
+        assert len(_menu_draw_funcs("TOPBAR_MT_file_import")) == len(before_import) + 1
+        blurd.unregister()
+        assert not hasattr(bpy.types.Scene, "blurd")
+        assert _blurd_types() == before_types
+        assert not any(cls.is_registered for cls in classes)
+        assert _menu_draw_funcs("TOPBAR_MT_file_import") == before_import
+
+
+def test_register_twice_without_unregister_does_not_double_up():
+    blurd.register()
+    try:
+        blurd.register()
+        assert len([f for f in _menu_draw_funcs("TOPBAR_MT_file_export") if "blurd" in f.__module__]) == 1
+    finally:
+        blurd.unregister()
+    assert not hasattr(bpy.types.Scene, "blurd")
+
+
+@pytest.fixture()
+def registered():
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    blurd.register()
+    yield
+    blurd.unregister()
+
+
+def _registered_classes():
+    for name in blurd.MODULES:
+        yield from import_module(name).classes
+
+
+def test_every_operator_is_labelled_described_and_searchable(registered):
+    operators = [cls for cls in _registered_classes() if issubclass(cls, bpy.types.Operator)]
+    assert len(operators) >= 4
+    for op in operators:
+        assert op.bl_idname.startswith("blurd."), op
+        assert op.bl_label and op.bl_description, op
+        assert "INTERNAL" not in getattr(op, "bl_options", set()), f"{op.bl_idname} is hidden from F3 search"
+        category, name = op.bl_idname.split(".")
+        assert getattr(getattr(bpy.ops, category), name).get_rna_type().description == op.bl_description
+
+
+def test_sidebar_tab_has_one_sub_panel_per_factor_group(registered):
+    panels = [cls for cls in _registered_classes() if issubclass(cls, bpy.types.Panel)]
+    main = bpy.types.BLURD_PT_factors
+    assert (main.bl_space_type, main.bl_region_type, main.bl_category) == ("VIEW_3D", "UI", "BLURD")
+    subs = [p for p in panels if getattr(p, "bl_parent_id", "") == "BLURD_PT_factors"]
+    assert [p.bl_label for p in subs] == [g.value for g in schema.FactorGroup]
+    assert all(p.bl_category == "BLURD" for p in subs)
+    grouped = sorted(f.name for p in subs for f in schema.FACTORS if f.group is p.factor_group)
+    assert grouped == sorted(schema.FACTOR_NAMES)
+
+
+# ---- import rules ----
+
+
+def _package_files():
+    for path in sorted(REPO_ROOT.rglob("*.py")):
+        rel = path.relative_to(REPO_ROOT)
+        if rel.parts[0] in NOT_PACKAGE_CODE or str(rel) in SCRIPTS:
+            continue
+        yield rel, path
+
+
+def _fallback_imports(tree: ast.AST) -> set[int]:
+    """Ids of imports in ``except ImportError:`` handlers of a try that imports relatively: the shim modules such
+    as diffusion/core.py use so that the worker process, which has no ``blurd`` package, finds the core too."""
+    allowed: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        tries_relative = any(isinstance(n, ast.ImportFrom) and n.level > 0 for b in node.body for n in ast.walk(b))
+        for handler in node.handlers:
+            catches_import_error = isinstance(handler.type, ast.Name) and handler.type.id in (
+                "ImportError", "ModuleNotFoundError")
+            if tries_relative and catches_import_error:
+                allowed |= {id(n) for b in handler.body for n in ast.walk(b)}
+    return allowed
+
+
+def test_package_code_imports_its_own_modules_relatively():
+    own = {p.name for p in REPO_ROOT.iterdir() if (p / "__init__.py").is_file()} | {"blurd"}
+    offenders = []
+    for rel, path in _package_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(rel))
+        fallbacks = _fallback_imports(tree)
+        for node in ast.walk(tree):
+            if id(node) in fallbacks:
+                continue
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{rel}:{node.lineno}: {n}" for n in names if n.split(".")[0] in own]
+    assert not offenders, "absolute imports of the package's own modules:\n" + "\n".join(offenders)
+
+
+def test_the_import_rule_catches_absolute_imports():
+    code = "import factors\nfrom scene import live\ntry:\n    from ..factors import ids\nexcept ImportError:\n" \
+           "    from factors import ids\n"
+    tree = ast.parse(code)
+    fallbacks = _fallback_imports(tree)
+    flagged = [n.lineno for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+               and getattr(n, "level", 0) == 0 and id(n) not in fallbacks]
+    assert sorted(flagged) == [1, 2]
+
+
+def test_pure_packages_import_without_bpy_at_import_time():
+    init_tree = ast.parse((REPO_ROOT / "__init__.py").read_text(encoding="utf-8"))
+    top_level_imports = [n for n in init_tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert not any("bpy" in ast.dump(n) for n in top_level_imports), "__init__.py must import bpy lazily"
