@@ -1,0 +1,7 @@
+"""``python -m benchmark``: see ``benchmark.cli``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
