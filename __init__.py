@@ -14,8 +14,12 @@ from types import ModuleType
 # Registration order: property groups before the operators and panels that use them. One line per module.
 MODULES: tuple[str, ...] = (
     "operators.properties",
+    "operators.output",
     "operators.presets",
+    "operators.render",
+    "operators.batch",
     "panels.factors",
+    "panels.output",
 )
 
 _registered: list[tuple[ModuleType, list[type], list[str], list[tuple[str, object]]]] = []

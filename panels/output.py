@@ -1,0 +1,40 @@
+"""The Output panel of the BLURD sidebar tab: output folder, sweep preset, Render and Batch sweep buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpy.types import Panel
+
+from ..operators.batch import BLURD_OT_batch_sweep
+from ..operators.render import BLURD_OT_render
+
+CATEGORY = "BLURD"  # the sidebar tab (same as panels/factors.py)
+
+
+class BLURD_PT_output(Panel):
+    """Where renders and sweeps go, and the buttons that start them"""
+
+    bl_label = "Output"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = CATEGORY
+
+    @classmethod
+    def poll(cls, context: Any) -> bool:
+        return context.scene is not None and hasattr(context.scene, "blurd_output")
+
+    def draw(self, context: Any) -> None:
+        layout = self.layout
+        props = context.scene.blurd_output
+        layout.prop(props, "folder")
+        layout.prop(props, "preset")
+        row = layout.row(align=True)
+        row.scale_y = 1.4
+        row.operator(BLURD_OT_render.bl_idname, icon="RENDER_STILL")
+        row.operator(BLURD_OT_batch_sweep.bl_idname, icon="RENDER_ANIMATION")
+        if props.status:
+            layout.progress(factor=props.progress / 100.0, text=props.status)
+
+
+classes: tuple[type, ...] = (BLURD_PT_output,)

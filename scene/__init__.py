@@ -1,0 +1,1 @@
+"""bpy side of BLURD: the built-in human scene, factor bindings, render passes and the sweep engine."""

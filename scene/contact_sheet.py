@@ -1,0 +1,72 @@
+"""The contact sheet: rgb thumbnails of a dataset's samples, each labelled with its swept factor values.
+
+Pure Pillow (no bpy), so it can be rebuilt for any dataset folder.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ..factors import layout
+from ..factors.grid import Sample
+from .files import write_atomic
+
+LINE_HEIGHT = 12
+MAX_LABEL_LINES = 6
+PADDING = 4
+BACKGROUND = (24, 24, 24)
+TEXT = (230, 230, 230)
+
+
+def label_lines(sample: Sample, swept: Sequence[str]) -> list[str]:
+    """``factor=value`` for each swept factor (the id when nothing is swept), at most MAX_LABEL_LINES."""
+    lines = [f"{name}={sample.factors[name]}" for name in swept] or [sample.id]
+    if len(lines) > MAX_LABEL_LINES:
+        lines = lines[: MAX_LABEL_LINES - 1] + [f"(+{len(lines) - MAX_LABEL_LINES + 1} more)"]
+    return lines
+
+
+def fit_text(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
+    """``text`` shortened with an ellipsis until it fits ``width`` pixels, so labels never run into a neighbour."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "...", font=font) > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def render_contact_sheet(out: Path, samples: Sequence[Sample], *, swept: Sequence[str], thumbnail: int,
+                         limit: int) -> Image.Image:
+    """The sheet image: up to ``limit`` samples in a near-square grid of ``thumbnail``-pixel cells."""
+    shown = list(samples)[:limit]
+    lines = max(len(label_lines(s, swept)) for s in shown)
+    columns = math.ceil(math.sqrt(len(shown)))
+    rows = math.ceil(len(shown) / columns)
+    cell_w, cell_h = thumbnail + PADDING, thumbnail + PADDING + lines * LINE_HEIGHT
+    sheet = Image.new("RGB", (columns * cell_w + PADDING, rows * cell_h + PADDING), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default()
+    for n, sample in enumerate(shown):
+        x = PADDING + (n % columns) * cell_w
+        y = PADDING + (n // columns) * cell_h
+        with Image.open(layout.sample_dir(out, sample.id) / "rgb.png") as image:
+            thumb = image.convert("RGB")
+            thumb.thumbnail((thumbnail, thumbnail))
+        sheet.paste(thumb, (x + (thumbnail - thumb.width) // 2, y + (thumbnail - thumb.height) // 2))
+        for k, line in enumerate(label_lines(sample, swept)):
+            draw.text((x, y + thumbnail + k * LINE_HEIGHT), fit_text(draw, line, font, thumbnail), fill=TEXT,
+                      font=font)
+    return sheet
+
+
+def write_contact_sheet(out: Path, samples: Sequence[Sample], *, swept: Sequence[str], thumbnail: int = 160,
+                        limit: int = 64) -> Path:
+    """Write OUT/contact_sheet.png atomically and return its path."""
+    final = Path(out) / layout.CONTACT_SHEET
+    sheet = render_contact_sheet(Path(out), samples, swept=swept, thumbnail=thumbnail, limit=limit)
+    write_atomic(final, lambda tmp: sheet.save(tmp, format="PNG"))
+    return final

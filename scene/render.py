@@ -1,0 +1,252 @@
+"""Render one sample: ONE Cycles render call writes the raw passes, numpy turns them into the dataset files.
+
+``prepare_sample`` (settings, seed, camera record, pass output) -> one render -> ``finish_sample`` (raw passes read
+back, pass images written, sample.json last). ``render_sample`` does all three, blocking; the sidebar's Render runs
+Blender's render job between the two halves. The file conventions are in ``scene.pass_images`` and
+docs/passes.md; ``depth.exr`` holds metric planar depth (metres along the view axis) in one float32 channel ``Y``,
+``inf`` where nothing was hit. Every file is written under a ``TMP_PREFIX`` name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bpy
+import numpy as np
+
+from ..factors import layout
+from ..factors.errors import BlurdError
+from ..presets.settings import RenderSettings
+from . import exr, passes
+from .camera_record import camera_record, render_size
+from .files import write_atomic, write_json, write_png
+from .pass_images import camera_space_normals, depth_png, label_map, normal_png, palette_image, part_masks
+from .render_settings import apply_render_settings
+
+NO_SURFACE_DEPTH = 1e9  # Cycles writes 1e10 where a ray hits nothing
+RAW_DIR = f"{layout.TMP_PREFIX}raw"
+DEPTH_EXR_CHANNEL = "Y"
+MANIFEST_PATH = Path(__file__).resolve().parents[1] / "blender_manifest.toml"
+
+
+class RenderError(BlurdError):
+    """A scene that cannot be rendered as asked (no camera, passes missing after the render)."""
+
+
+@dataclass(frozen=True)
+class RawImages:
+    """The raw passes of one render as top-down numpy arrays."""
+
+    rgb: np.ndarray  # HxWx3 uint8, display-referred (the scene's view transform)
+    depth: np.ndarray  # HxW float32 metres, inf where nothing was hit
+    normal_world: np.ndarray  # HxWx3 float32, world space, zero where nothing was hit
+    index: np.ndarray  # HxW int32 object pass index
+
+
+@contextmanager
+def silenced_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to the null device (Blender logs each render and saved file there, from C)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def check_renderable(bl_scene: bpy.types.Scene) -> None:
+    """Raise RenderError before any work when the scene cannot give the passes."""
+    if bl_scene.camera is None:
+        raise RenderError(f"scene {bl_scene.name!r} has no active camera; add a camera and make it the scene camera "
+                          f"(or build the built-in human)")
+
+
+# ----------------------------------------------------------------------------------------------- raw pass reading
+
+
+def _read_blender_image(path: Path) -> np.ndarray:
+    """A float image file as a top-down HxWxC float32 array, read through Blender (no colour conversion)."""
+    image = bpy.data.images.load(str(path), check_existing=False)
+    try:
+        image.colorspace_settings.is_data = True
+        width, height = image.size
+        pixels = np.empty(width * height * image.channels, np.float32)
+        image.pixels.foreach_get(pixels)
+        return pixels.reshape(height, width, image.channels)[::-1]
+    finally:
+        bpy.data.images.remove(image)
+
+
+def read_raw_images(raw_dir: Path) -> RawImages:
+    found = passes.find_raw_files(raw_dir)
+    missing = [p.name for p in passes.RAW_PASSES if p.name not in found]
+    if missing:
+        raise RenderError(f"the render wrote no {', '.join(missing)} pass into {raw_dir}; is the scene's compositor "
+                          f"disabled (Render Properties > Post Processing > Compositing)?")
+    rgb = np.rint(_read_blender_image(found["rgb"])[..., :3] * 255.0).astype(np.uint8)  # byte PNG: exact
+    depth = _read_blender_image(found["depth"])[..., 0]
+    depth = np.where(depth >= NO_SURFACE_DEPTH, np.inf, depth).astype(np.float32)
+    normal = _read_blender_image(found["normal"])[..., :3].astype(np.float32)
+    index = np.rint(_read_blender_image(found["index"])[..., 0]).astype(np.int32)
+    return RawImages(rgb, depth, normal, index)
+
+
+def blurd_version() -> str:
+    """The extension version from blender_manifest.toml ("unknown" when the file is absent)."""
+    try:
+        with MANIFEST_PATH.open("rb") as handle:
+            return str(tomllib.load(handle).get("version", "unknown"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+# ----------------------------------------------------------------------------------------------------- the sample
+
+
+def pass_files(keep_depth_exr: bool = True) -> dict[str, str]:
+    """sample.json's ``passes`` map: pass name -> file relative to the sample folder."""
+    files = {p.name: p.filename for p in layout.PASSES if keep_depth_exr or p.name != "depth_exr"}
+    files.update({f"mask_{part.name}": layout.mask_filename(part.name) for part in layout.PARTS})
+    return files
+
+
+def write_passes(folder: Path, raw: RawImages, camera_to_world: np.ndarray, palette_cells: int,
+                 keep_depth_exr: bool = True) -> None:
+    """Every pass file of the sample (all but sample.json), each written atomically."""
+    files = {p.name: folder / p.filename for p in layout.PASSES}
+    write_png(files["rgb"], raw.rgb)
+    if keep_depth_exr:
+        write_atomic(files["depth_exr"], lambda tmp: exr.write_exr(tmp, {DEPTH_EXR_CHANNEL: raw.depth}))
+    write_png(files["depth"], depth_png(raw.depth, raw.index))
+    write_png(files["normal"], normal_png(camera_space_normals(raw.normal_world, camera_to_world)))
+    for part, mask in part_masks(raw.index).items():
+        write_png(folder / layout.mask_filename(part), mask)
+    write_png(files["label"], label_map(raw.index))
+    write_png(files["palette"], palette_image(raw.rgb, palette_cells))
+
+
+@dataclass
+class PendingSample:
+    """A sample whose render is set up (passes installed) but not yet post-processed.
+
+    ``prepare_sample`` -> one render (blocking, or Blender's render job in the UI) -> ``finish_sample``.
+    """
+
+    scene: bpy.types.Scene
+    folder: Path
+    sample_id: str
+    seed: int
+    factors: dict[str, Any]
+    settings: RenderSettings | None
+    keep_depth_exr: bool
+    camera: dict[str, Any]
+    render_info: dict[str, Any]
+    output: passes.PassOutput
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.folder / RAW_DIR
+
+    def abandon(self) -> None:
+        """Undo the setup after a cancelled or failed render, removing the half-made sample folder."""
+        self.output.restore()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def prepare_sample(
+    bl_scene: bpy.types.Scene,
+    folder: Path,
+    *,
+    sample_id: str,
+    seed: int,
+    factors: Mapping[str, Any],
+    settings: RenderSettings | None,
+    keep_depth_exr: bool = True,
+) -> PendingSample:
+    """Check the scene, apply render settings and the seed, and install the pass output into ``folder``."""
+    check_renderable(bl_scene)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder / RAW_DIR, ignore_errors=True)
+    apply_render_settings(bl_scene, settings, seed)
+    passes.render_view_layer(bl_scene).update()  # the camera matrix as it will render
+    camera = camera_record(bl_scene)
+    output = passes.install_pass_output(bl_scene, folder / RAW_DIR)
+    return PendingSample(bl_scene, folder, sample_id, seed, dict(factors), settings, keep_depth_exr, camera,
+                         _render_description(bl_scene), output)
+
+
+def finish_sample(pending: PendingSample) -> dict[str, Any]:
+    """Turn the raw passes of a finished render into the sample's files; sample.json last. Returns the record."""
+    pending.output.restore()
+    rendered = time.perf_counter()
+    try:
+        raw = read_raw_images(pending.raw_dir)
+        settings = pending.settings
+        cells = settings.palette_cells if settings is not None else RenderSettings().palette_cells
+        camera_to_world = np.array(pending.camera["extrinsics"]["camera_to_world_blender"])
+        write_passes(pending.folder, raw, camera_to_world, cells, pending.keep_depth_exr)
+    finally:
+        shutil.rmtree(pending.raw_dir, ignore_errors=True)
+    finished = time.perf_counter()
+    record = {
+        "id": pending.sample_id,
+        "seed": pending.seed,
+        "factors": pending.factors,
+        "camera": pending.camera,
+        "versions": {"blender": bpy.app.version_string, "blurd": blurd_version()},
+        "render": pending.render_info,
+        "timings": {"render_s": round(rendered - pending.started, 4), "post_s": round(finished - rendered, 4)},
+        "passes": pass_files(pending.keep_depth_exr),
+    }
+    write_json(pending.folder / layout.SAMPLE_JSON, record)
+    return record
+
+
+def render_sample(
+    bl_scene: bpy.types.Scene,
+    folder: Path,
+    *,
+    sample_id: str,
+    seed: int,
+    factors: Mapping[str, Any],
+    settings: RenderSettings | None,
+    quiet: bool = False,
+    keep_depth_exr: bool = True,
+) -> dict[str, Any]:
+    """Render ``bl_scene`` once into ``folder`` and write every pass plus sample.json; returns the sample record.
+
+    Works on any scene with a camera (the built-in human or a user's rig); the passes are switched on here.
+    ``settings=None`` keeps the scene's own resolution and quality. ``quiet`` hides Blender's per-render log lines
+    (sweeps print a progress bar instead).
+    """
+    pending = prepare_sample(bl_scene, folder, sample_id=sample_id, seed=seed, factors=factors, settings=settings,
+                             keep_depth_exr=keep_depth_exr)
+    try:
+        with silenced_stdout() if quiet else nullcontext():
+            bpy.ops.render.render(write_still=False, scene=bl_scene.name)
+    except BaseException:
+        pending.output.restore()
+        raise
+    return finish_sample(pending)
+
+
+def _render_description(bl_scene: bpy.types.Scene) -> dict[str, Any]:
+    width, height = render_size(bl_scene)
+    cycles = bl_scene.cycles
+    return {"engine": bl_scene.render.engine, "width": width, "height": height, "samples": cycles.samples,
+            "denoise": bool(cycles.use_denoising), "seed": cycles.seed,
+            "view_transform": bl_scene.view_settings.view_transform}

@@ -1,0 +1,162 @@
+"""Every pass from one Cycles render call, in the documented conventions, byte-identical when repeated.
+
+Renders the tiny sphere scene (tests/tiny_scene.py) at 48 px with 4 samples, so the file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bpy
+import numpy as np
+import pytest
+import tiny_scene
+from blender_package import import_module
+from PIL import Image
+
+layout = import_module("factors.layout")
+render = import_module("scene.render")
+passes = import_module("scene.passes")
+exr = import_module("scene.exr")
+pass_images = import_module("scene.pass_images")
+RenderSettings = import_module("presets.settings").RenderSettings
+
+SIZE = 48
+SETTINGS = RenderSettings(resolution=(SIZE, SIZE), samples=4, denoise=False, threads=1, palette_cells=4)
+FACTORS = {"hair_color": "red"}
+
+
+def render_into(folder: Path, *, cube: bool = True, seed: int = 7, scene=None) -> dict:
+    scene = scene or tiny_scene.build_scene(cube=cube)
+    return render.render_sample(scene, folder, sample_id="0123456789abcdef", seed=seed, factors=FACTORS,
+                                settings=SETTINGS)
+
+
+def png(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+@pytest.fixture(scope="module")
+def sphere(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sphere")
+    render_into(folder, cube=False)
+    return folder
+
+
+def test_normal_png_follows_normalbae_convention_on_a_sphere(sphere):
+    """ControlNet 1.1 NormalBAE: blue is front, red is left, green is top (NYU-V2 colours)."""
+    normal = png(sphere / "normal.png").astype(int)
+    skin = png(sphere / layout.mask_filename("skin")) > 0
+    rows, cols = np.nonzero(skin)
+    centre = SIZE // 2
+    row_cols = np.nonzero(skin[centre])[0]
+    col_rows = np.nonzero(skin[:, centre])[0]
+    left, right = normal[centre, row_cols.min() + 1], normal[centre, row_cols.max() - 1]
+    top, bottom = normal[col_rows.min() + 1, centre], normal[col_rows.max() - 1, centre]
+    facing = normal[int(round(rows.mean())), int(round(cols.mean()))]
+
+    assert left[0] >= 215 and abs(left[1] - 128) <= 25, left  # faces the image's left: red
+    assert right[0] <= 40 and abs(right[1] - 128) <= 25, right
+    assert top[1] >= 215 and abs(top[0] - 128) <= 25, top  # faces up: green
+    assert bottom[1] <= 40 and abs(bottom[0] - 128) <= 25, bottom
+    assert facing[2] >= 250 and abs(facing[0] - 128) <= 8 and abs(facing[1] - 128) <= 8, facing  # front: blue
+    assert tuple(normal[0, 0]) == (128, 128, 255)  # no surface: a backdrop facing the camera
+
+
+def test_depth_files_follow_metric_and_controlnet_conventions(sphere):
+    metric = exr.read_exr(sphere / "depth.exr")[render.DEPTH_EXR_CHANNEL]
+    depth = png(sphere / "depth.png").astype(int)
+    skin = png(sphere / layout.mask_filename("skin")) > 0
+    centre = SIZE // 2
+
+    assert metric.shape == (SIZE, SIZE)
+    assert metric[centre, centre] == pytest.approx(tiny_scene.CAMERA_DISTANCE - 1.0, abs=0.02)  # planar depth, m
+    assert np.isinf(metric[~skin]).all() and np.isfinite(metric[skin]).all()
+
+    assert (depth[~skin] == 0).all()  # background black
+    assert depth[skin].max() == 255 and depth[centre, centre] >= 250  # the nearest point is brightest
+    assert depth[skin].min() == round(255 * pass_images.DEPTH_PNG_RANGE[0])  # the farthest subject pixel
+    near_to_far = np.argsort(metric[skin], kind="stable")
+    assert (np.diff(depth[skin][near_to_far]) <= 1).all()  # farther never brighter (beyond rounding)
+
+
+def test_every_pass_comes_from_one_render_call(tmp_path):
+    calls = []
+
+    def count(*_args):
+        calls.append(1)
+
+    scene = tiny_scene.build_scene()  # (a factory reset drops handlers, so build first)
+    bpy.app.handlers.render_pre.append(count)
+    try:
+        record = render_into(tmp_path, scene=scene)
+    finally:
+        bpy.app.handlers.render_pre.remove(count)
+
+    assert len(calls) == 1
+    expected = {p.filename for p in layout.PASSES} | {layout.mask_filename(p.name) for p in layout.PARTS}
+    written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert written == expected | {layout.SAMPLE_JSON}  # nothing else, no temporary names left
+    assert set(record["passes"].values()) == expected
+    assert json.loads((tmp_path / layout.SAMPLE_JSON).read_text()) == record
+    newest_pass = max((tmp_path / name).stat().st_mtime_ns for name in expected)
+    assert (tmp_path / layout.SAMPLE_JSON).stat().st_mtime_ns >= newest_pass  # sample.json last
+
+    masks = {p.name: png(tmp_path / layout.mask_filename(p.name)) for p in layout.PARTS}
+    assert all(set(np.unique(m)) <= {0, 255} for m in masks.values())
+    assert (sum(m.astype(int) for m in masks.values()) == 255).all()  # every pixel in exactly one part
+    assert masks["skin"].any() and masks["shirt"].any() and masks["background"].any()
+    label = png(tmp_path / "label.png")
+    assert set(np.unique(label)) == {layout.Label.BACKGROUND, layout.Label.SKIN, layout.Label.CLOTH}
+    assert (label[masks["shirt"] > 0] == layout.Label.CLOTH).all()
+
+    rgb, palette = png(tmp_path / "rgb.png"), png(tmp_path / "palette.png")
+    assert rgb.shape == palette.shape == (SIZE, SIZE, 3)
+    cell = SIZE // SETTINGS.palette_cells
+    block = palette[:cell, :cell].reshape(-1, 3)
+    assert (block == block[0]).all()  # one colour per cell
+    assert np.abs(block[0].astype(int) - rgb[:cell, :cell].reshape(-1, 3).mean(0)).max() <= 1  # the cell mean
+
+    intrinsics = record["camera"]["intrinsics"]
+    assert intrinsics["fx"] == pytest.approx(50.0 / 36.0 * SIZE) and intrinsics["cx"] == SIZE / 2
+    assert record["versions"]["blender"] == bpy.app.version_string
+    assert record["timings"]["render_s"] > 0
+
+
+def test_the_same_sample_rendered_twice_gives_identical_bytes(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    render_into(first)
+    render_into(second)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.name != layout.SAMPLE_JSON)
+    assert len(files) == len(layout.PASSES) + len(layout.PARTS)
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    records = [json.loads((folder / layout.SAMPLE_JSON).read_text()) for folder in (first, second)]
+    for record in records:
+        record.pop("timings")
+    assert records[0] == records[1]
+    third = tmp_path / "c"
+    render_into(third, seed=8)  # the seed reaches Cycles: another seed, other noise
+    assert (third / "rgb.png").read_bytes() != (first / "rgb.png").read_bytes()
+
+
+def test_render_restores_the_scene_compositor_and_needs_a_camera(tmp_path):
+    scene = tiny_scene.build_scene(cube=False)
+    own = bpy.data.node_groups.new("UserCompositor", "CompositorNodeTree")
+    scene.compositing_node_group = own
+    render.render_sample(scene, tmp_path / "s", sample_id="x", seed=1, factors={}, settings=SETTINGS)
+    assert scene.compositing_node_group == own
+
+    scene.camera = None
+    with pytest.raises(render.RenderError, match="no active camera"):
+        render.render_sample(scene, tmp_path / "t", sample_id="y", seed=1, factors={}, settings=SETTINGS)
+    assert not (tmp_path / "t").exists()
+
+
+def test_exr_round_trip_keeps_every_float():
+    depth = np.linspace(0.5, 9.5, 24, dtype=np.float32).reshape(4, 6)
+    depth[0, 0] = np.inf
+    back = exr.decode_exr(exr.encode_exr({"Y": depth}))["Y"]
+    assert np.array_equal(back, depth)
