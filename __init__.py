@@ -18,8 +18,12 @@ MODULES: tuple[str, ...] = (
     "operators.presets",
     "operators.render",
     "operators.batch",
+    "preferences",
+    "operators.worker",
+    "operators.generate",
     "panels.factors",
     "panels.output",
+    "panels.diffusion",
 )
 
 _registered: list[tuple[ModuleType, list[type], list[str], list[tuple[str, object]]]] = []

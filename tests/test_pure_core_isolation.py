@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PURE_TESTS = ["tests/test_factors_schema.py", "tests/test_factors_text.py", "tests/test_factors_grid.py",
-              "tests/test_preset_reader.py"]
+              "tests/test_preset_reader.py", "tests/test_diffusion_settings.py"]
 BLOCK = ["bpy", "torch", "diffusers", "transformers", "mathutils", "bmesh"]
 
 

@@ -1,0 +1,6 @@
+"""Entry point: ``python -m diffusion.worker`` serves requests on stdin/stdout until EOF or shutdown."""
+
+from .server import main
+
+if __name__ == "__main__":
+    main()

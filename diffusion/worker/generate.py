@@ -1,0 +1,215 @@
+"""Action ``generate``: run jobs (sample folder + mode) and write ``sd_<mode>.png`` + ``sd_<mode>.json`` beside each.
+
+Jobs of one mode run in batches of ``settings.batch_size`` with one generator per image, so an image does not
+depend on which batch it ran in. The PNG is written last: its presence marks a finished job (resumable batches).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import diffusers
+import torch
+
+from ..core import layout
+from ..errors import DiffusionError
+from ..modes import Condition, Mode, get_mode
+from ..protocol import Job, ReplyType
+from ..settings import ColourConditioner, DiffusionSettings
+from .colour_adapter import AdapterResiduals
+from .conditioning import SampleInputs, batch_tensor, check_sample, load_sample
+from .models import LoadedPipelines, load_pipelines, required_models
+
+
+def run(ctx, message: dict) -> dict:
+    """Check everything, load what is missing, run every job; reply with one output record per job."""
+    request_id = message["id"]
+    started = time.perf_counter()
+    jobs, settings, allow_downloads, overwrite = _parse(message)
+    modes = list(dict.fromkeys(get_mode(job.mode) for job in jobs))
+    for job in jobs:  # before any model loads: a missing pass fails at once
+        check_sample(job.sample_dir, get_mode(job.mode))
+    if any(m.uses_init_image for m in modes) and int(settings.steps * settings.strength) < 1:
+        raise DiffusionError(
+            f"img2img runs int(steps x strength) = int({settings.steps} x {settings.strength}) = 0 denoising steps; "
+            "raise steps or strength"
+        )
+    refs = required_models(settings, modes, allow_downloads)
+    ctx.raise_if_cancelled(request_id)
+    pipelines = _pipelines(ctx, settings, refs, allow_downloads, request_id)
+    loads_before = pipelines.loads
+    pipelines.use_scheduler(settings.scheduler)
+    outputs: list[dict] = []
+    todo = [job for job in jobs if overwrite or not _done(job)]
+    skipped = [_output_record(job, skipped=True) for job in jobs if job not in todo]
+    batches = _batches(todo, settings.batch_size)
+    for number, batch in enumerate(batches):
+        ctx.raise_if_cancelled(request_id)
+        mode = get_mode(batch[0].mode)
+        pipe = pipelines.pipeline_for(mode, refs, lambda text: ctx.status(request_id, text))
+        inputs = [load_sample(job.sample_dir, mode, settings) for job in batch]
+        outputs += _run_batch(ctx, request_id, pipelines, pipe, mode, settings, inputs, number, len(batches))
+    ctx.total_loads += pipelines.loads - loads_before
+    return {
+        "type": ReplyType.RESULT.value,
+        "outputs": outputs + skipped,
+        "seconds": round(time.perf_counter() - started, 4),
+        "model_loads": ctx.total_loads,
+    }
+
+
+def _parse(message: dict) -> tuple[list[Job], DiffusionSettings, bool, bool]:
+    jobs_raw = message.get("jobs")
+    if not isinstance(jobs_raw, list) or not jobs_raw:
+        raise DiffusionError("a generate request needs a non-empty 'jobs' list of {sample_dir, mode}")
+    jobs = [Job.from_json(j) for j in jobs_raw]
+    settings = DiffusionSettings.from_mapping(message.get("settings") or {}, "generate request")
+    return jobs, settings, bool(message.get("allow_downloads", False)), bool(message.get("overwrite", False))
+
+
+def _pipelines(ctx, settings, refs, allow_downloads, request_id) -> LoadedPipelines:
+    """The loaded pipelines for these settings: kept from the last request unless the models changed."""
+    loaded = ctx.pipelines
+    if loaded is not None and loaded.settings.model_key() == settings.model_key():
+        loaded.settings = settings  # run-time values (steps, scales...) are read per call
+        loaded.allow_downloads = allow_downloads
+        return loaded
+    if loaded is not None:  # different weights: free the old ones first
+        ctx.pipelines = None
+        del loaded
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    ctx.pipelines = load_pipelines(settings, refs, allow_downloads, lambda text: ctx.status(request_id, text))
+    ctx.total_loads += ctx.pipelines.loads
+    ctx.pipeline_loads += 1
+    return ctx.pipelines
+
+
+def _done(job: Job) -> bool:
+    return (job.sample_dir / layout.diffusion_filename(job.mode, "png")).is_file()
+
+
+def _batches(jobs: list[Job], size: int) -> list[list[Job]]:
+    by_mode: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_mode.setdefault(job.mode, []).append(job)
+    return [group[i : i + size] for group in by_mode.values() for i in range(0, len(group), size)]
+
+
+def _run_batch(ctx, request_id, pipelines, pipe, mode: Mode, settings, inputs: list[SampleInputs], number, count):
+    width, height = settings.resolution
+
+    def on_step_end(pipeline, step, timestep, callback_kwargs):
+        ctx.raise_if_cancelled(request_id)  # raising here stops the pipeline within this step
+        ctx.send(
+            {
+                "type": ReplyType.PROGRESS.value,
+                "id": request_id,
+                "step": step + 1,
+                "steps": pipeline.num_timesteps,
+                "batch": number + 1,
+                "batches": count,
+                "mode": mode.name,
+                "images": len(inputs),
+            }
+        )
+        return callback_kwargs
+
+    kwargs = {
+        "prompt": [i.prompt for i in inputs],
+        "negative_prompt": [i.negative_prompt for i in inputs],
+        "height": height,
+        "width": width,
+        "num_inference_steps": settings.steps,
+        "guidance_scale": settings.guidance,
+        "generator": [torch.Generator("cpu").manual_seed(i.seed) for i in inputs],
+        "callback_on_step_end": on_step_end,
+        "output_type": "pil",
+    }
+    adapter = None
+    if mode.uses_controlnets:
+        controls = [batch_tensor([i.images[Condition.DEPTH] for i in inputs]),
+                    batch_tensor([i.images[Condition.NORMAL] for i in inputs])]
+        scales = [settings.depth_scale, settings.normal_scale]
+        if mode.uses_palette and settings.colour_conditioner is ColourConditioner.CONTROLNET:
+            controls.append(batch_tensor([i.images[Condition.PALETTE] for i in inputs]))
+            scales.append(settings.colour_scale)
+        kwargs["controlnet_conditioning_scale"] = scales
+        if mode.uses_init_image:
+            kwargs.update(image=[i.images[Condition.INIT_IMAGE] for i in inputs], control_image=controls,
+                          strength=settings.strength)
+        else:
+            kwargs["image"] = controls
+    if mode.uses_palette and settings.colour_conditioner is ColourConditioner.T2I_ADAPTER:
+        palette = batch_tensor([i.images[Condition.PALETTE] for i in inputs])
+        adapter = AdapterResiduals(pipe.unet, pipelines.colour_adapter, palette, settings.colour_scale)
+    started = time.perf_counter()
+    if adapter is not None:
+        with adapter:
+            images = pipe(**kwargs).images
+    else:
+        images = pipe(**kwargs).images
+    seconds = (time.perf_counter() - started) / len(inputs)
+    return [_write(inputs[k], images[k], mode, settings, pipelines, seconds, len(inputs)) for k in range(len(inputs))]
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(f"{layout.TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write(inputs: SampleInputs, image, mode: Mode, settings, pipelines: LoadedPipelines, seconds, batch_size) -> dict:
+    folder = inputs.sample_dir
+    png = folder / layout.diffusion_filename(mode.name, "png")
+    meta_path = folder / layout.diffusion_filename(mode.name, "json")
+    models = {"base_model": settings.base_model}
+    if mode.uses_controlnets:
+        models.update(depth_controlnet=settings.depth_controlnet, normal_controlnet=settings.normal_controlnet)
+    if mode.uses_palette:
+        models.update(colour_model=settings.colour_model, colour_conditioner=settings.colour_conditioner.value)
+    meta = {
+        "mode": mode.name,
+        "conditions": sorted(c.value for c in mode.conditions),
+        "sample_id": inputs.sample_id,
+        "image": png.name,
+        "prompt": inputs.prompt,
+        "negative_prompt": inputs.negative_prompt,
+        "seed": inputs.seed,
+        "seed_source": "settings" if settings.seed is not None else "sample",
+        "inputs": inputs.files,
+        "models": models,
+        "settings": settings.to_mapping(),
+        "device": str(pipelines.device),
+        "dtype": str(pipelines.dtype).removeprefix("torch."),
+        "batch_size": batch_size,
+        "timing": {"generate_s": round(seconds, 4), "model_load_s": round(pipelines.load_seconds, 4)},
+        "versions": {
+            "torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version()
+        },
+    }
+    text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    _atomic_write(meta_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    _atomic_write(png, lambda tmp: image.save(tmp, format="PNG"))  # last: a present PNG means the job is done
+    return {"sample_dir": str(folder), "mode": mode.name, "image": str(png), "json": str(meta_path),
+            "seed": inputs.seed, "seconds": round(seconds, 4)}
+
+
+def _output_record(job: Job, skipped: bool) -> dict:
+    return {
+        "sample_dir": str(job.sample_dir),
+        "mode": job.mode,
+        "image": str(job.sample_dir / layout.diffusion_filename(job.mode, "png")),
+        "json": str(job.sample_dir / layout.diffusion_filename(job.mode, "json")),
+        "skipped": skipped,
+    }
