@@ -1,0 +1,52 @@
+"""Live updates from the sidebar: when a factor property changes, drive the open scene through its bindings.
+
+The scene says which binding file it follows: a rig set up by the user stores a path in the scene property
+``blurd_bindings``; a scene made by ``build_scene`` carries the built-in mark. Any other scene is left untouched.
+Update callbacks cannot raise, so a binding error is stored in ``blurd_binding_error`` for the panel to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from ..factors.errors import BlurdError
+from .bindings import Bindings, load_bindings
+from .builder import BUILTIN_MARK, builtin_bindings
+
+BINDINGS_PROP = "blurd_bindings"  # scene property: path of the user's binding file
+ERROR_PROP = "blurd_binding_error"  # scene property: the last binding error, for the panel
+_cache: dict[str, tuple[float, Bindings]] = {}
+
+
+def scene_bindings(bl_scene: bpy.types.Scene) -> Bindings | None:
+    """The bindings that drive this scene: the user's file, the built-in one, or None for an unbound scene."""
+    user_path = bl_scene.get(BINDINGS_PROP)
+    if user_path:
+        path = Path(bpy.path.abspath(str(user_path)))
+        mtime = path.stat().st_mtime if path.is_file() else -1.0
+        cached = _cache.get(str(path))
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, load_bindings(path))  # raises BindingError naming a missing/malformed file
+            _cache[str(path)] = cached
+        return cached[1]
+    if bl_scene.get(BUILTIN_MARK):
+        return builtin_bindings()
+    return None
+
+
+def on_factors_changed(bl_scene: bpy.types.Scene, values: Mapping[str, Any]) -> None:
+    """Apply ``values`` to the scene through its bindings; a scene with no bindings is left as it is."""
+    try:
+        bindings = scene_bindings(bl_scene)
+        if bindings is not None:
+            bindings.apply(bl_scene, values)
+    except BlurdError as exc:
+        bl_scene[ERROR_PROP] = str(exc)
+        print(f"BLURD: {exc}")
+        return
+    if ERROR_PROP in bl_scene:
+        del bl_scene[ERROR_PROP]
