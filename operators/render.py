@@ -33,6 +33,10 @@ class BLURD_OT_render(Operator):
 
     bl_idname = "blurd.render"
     bl_label = "Render"
+    bl_description = (
+        "Render the current factors with every pass (depth, normals, masks, labels, palette) into the output "
+        "folder"
+    )
     bl_options = {"REGISTER"}
 
     @classmethod
