@@ -47,31 +47,6 @@ def load_package() -> types.ModuleType:
     return package
 
 
-class TopLevelAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Makes ``import scene`` (and ``factors``, ...) give ``blurd.scene``: one module object under two names.
-
-    Tests import the subpackages as top-level names; this keeps their relative imports working.
-    """
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None):
-        top = fullname.partition(".")[0]
-        if top not in SUBPACKAGES or not (ROOT / top).is_dir():
-            return None
-        return importlib.util.spec_from_loader(fullname, self)
-
-    def create_module(self, spec):
-        return importlib.import_module(f"{PACKAGE}.{spec.name}")
-
-    def exec_module(self, module) -> None:
-        pass  # already executed under its package name
-
-
-def install_top_level_aliases() -> None:
-    load_package()
-    if not any(isinstance(finder, TopLevelAliases) for finder in sys.meta_path):
-        sys.meta_path.insert(0, TopLevelAliases())
-
-
 def package_module(name: str) -> types.ModuleType:
     """``blurd.<name>``, loading the package first."""
     load_package()

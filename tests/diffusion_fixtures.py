@@ -6,8 +6,6 @@ Import the fixtures into a test module with ``from diffusion_fixtures import *``
 from __future__ import annotations
 
 import atexit
-import importlib
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -19,6 +17,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import blender_package  # noqa: E402
 
 from diffusion.client import WorkerClient  # noqa: E402
 from diffusion.settings import DiffusionSettings  # noqa: E402
@@ -66,10 +66,4 @@ def worker():
 
 def extension_module(name: str):
     """A module of the extension imported as a package (scene/ uses relative imports into factors/)."""
-    if "blurd" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("blurd", ROOT / "__init__.py",
-                                                      submodule_search_locations=[str(ROOT)])
-        package = importlib.util.module_from_spec(spec)
-        sys.modules["blurd"] = package
-        spec.loader.exec_module(package)
-    return importlib.import_module(f"blurd.{name}")
+    return blender_package.import_module(name)

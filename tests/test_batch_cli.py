@@ -119,7 +119,6 @@ def test_a_sweep_killed_mid_way_resumes_to_a_complete_dataset(tmp_path, preset):
     assert (out / layout.PRESET_COPY).read_text() == KILL_PRESET and (out / layout.CONTACT_SHEET).is_file()
 
 
-@pytest.mark.skipif(not (ROOT / "scene" / "builder.py").exists(), reason="the built-in human is not built yet")
 def test_python_batch_py_sweeps_the_built_in_human(tmp_path):
     quick = (ROOT / "presets" / "quick.toml").read_text()
     tiny = quick.replace("resolution = [128, 128]", "resolution = [32, 32]").replace("samples = 16", "samples = 1")
