@@ -20,6 +20,7 @@ from .schema import FACTOR_NAMES, Value
 from .validate import canonical_value, validate_assignment
 
 ENUMERATION_LIMIT = 2_000_000  # larger products are sampled value by value instead of enumerated
+SPARSE_DRAW_RATIO = 20  # a draw of fewer than product/20 samples picks values directly instead of enumerating
 MAX_DRAW_ATTEMPTS_PER_SAMPLE = 1000
 
 
@@ -143,14 +144,17 @@ class Grid:
                 chosen.setdefault(canonical_sample_id(values), values)
                 if len(chosen) == count:
                     return list(chosen.values())
-        raise GridError(f"could not draw {count} distinct samples: the rules exclude nearly all of the grid")
+        raise GridError(f"could not draw {count} distinct samples: the grid is empty or nearly so under its rules; "
+                        f"loosen the rules or lower grid.samples")
 
     def _select(self) -> list[dict[str, Value]]:
         if self.samples is None:
             return list(self._enumerate())
-        if self.product_size > ENUMERATION_LIMIT:
+        if self.product_size > ENUMERATION_LIMIT or self.samples * SPARSE_DRAW_RATIO < self.product_size:
             return self._draw(self.samples)
         every = list(self._enumerate())
+        if not every:
+            raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
         if self.samples > len(every):
             raise GridError(
                 f"grid samples = {self.samples} but the grid holds only {len(every)} samples after its rules; "

@@ -48,7 +48,7 @@ class PassFile:
 
 PASSES: tuple[PassFile, ...] = (
     PassFile("rgb", "rgb.png", PassKind.RGB, "Cycles path-traced image"),
-    PassFile("depth_exr", "depth.exr", PassKind.FLOAT, "metric camera depth in metres; background is inf"),
+    PassFile("depth_exr", "depth.exr", PassKind.FLOAT, "metric planar depth in metres; background 1e10"),
     PassFile("depth", "depth.png", PassKind.GREY, "ControlNet depth: inverse depth, near bright, bg 0"),
     PassFile("normal", "normal.png", PassKind.RGB, "camera-space normals, NormalBAE ControlNet 1.1 convention"),
     PassFile("label", "label.png", PassKind.LABEL, "class ids, see LABELS"),

@@ -61,7 +61,8 @@ def _configure_format(fmt, raw: RawPass) -> None:
     fmt.color_mode = raw.color_mode
     fmt.color_depth = raw.color_depth
     if raw.file_format == "OPEN_EXR":
-        fmt.exr_codec = "NONE"  # scratch files, read once: compression would only cost time
+        # depth becomes the dataset's depth.exr (lossless ZIP); the other EXRs are scratch, read once
+        fmt.exr_codec = "ZIP" if raw.name == "depth" else "NONE"
 
 
 def build_pass_group(bl_scene: bpy.types.Scene) -> bpy.types.NodeTree:

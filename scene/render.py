@@ -3,8 +3,8 @@
 ``prepare_sample`` (settings, seed, camera record, pass output) -> one render -> ``finish_sample`` (raw passes read
 back, pass images written, sample.json last). ``render_sample`` does all three, blocking; the sidebar's Render runs
 Blender's render job between the two halves. The file conventions are in ``scene.pass_images`` and
-docs/passes.md; ``depth.exr`` holds metric planar depth (metres along the view axis) in one float32 channel ``Y``,
-``inf`` where nothing was hit. Every file is written under a ``TMP_PREFIX`` name and renamed into place.
+docs/passes.md; ``depth.exr`` is Blender's own float32 EXR of the Z pass: metric planar depth (metres along the
+view axis), 1e10 where nothing was hit. Every file is written under a ``TMP_PREFIX`` name and renamed into place.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ import numpy as np
 from ..factors import layout
 from ..factors.errors import BlurdError
 from ..presets.settings import RenderSettings
-from . import exr, passes
+from . import passes
 from .camera_record import camera_record, render_size
-from .files import write_atomic, write_json, write_png
+from .files import write_json, write_png
 from .pass_images import camera_space_normals, depth_png, label_map, normal_png, palette_image, part_masks
 from .render_settings import apply_render_settings
 
-NO_SURFACE_DEPTH = 1e9  # Cycles writes 1e10 where a ray hits nothing
+NO_SURFACE_DEPTH_VALUE = 1e10  # what Cycles writes where a ray hits nothing
+NO_SURFACE_DEPTH = 1e9  # threshold below that value, for reading
 RAW_DIR = f"{layout.TMP_PREFIX}raw"
-DEPTH_EXR_CHANNEL = "Y"
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "blender_manifest.toml"
 
 
@@ -76,7 +76,7 @@ def check_renderable(bl_scene: bpy.types.Scene) -> None:
 # ----------------------------------------------------------------------------------------------- raw pass reading
 
 
-def _read_blender_image(path: Path) -> np.ndarray:
+def read_image_array(path: Path) -> np.ndarray:
     """A float image file as a top-down HxWxC float32 array, read through Blender (no colour conversion)."""
     image = bpy.data.images.load(str(path), check_existing=False)
     try:
@@ -95,11 +95,11 @@ def read_raw_images(raw_dir: Path) -> RawImages:
     if missing:
         raise RenderError(f"the render wrote no {', '.join(missing)} pass into {raw_dir}; is the scene's compositor "
                           f"disabled (Render Properties > Post Processing > Compositing)?")
-    rgb = np.rint(_read_blender_image(found["rgb"])[..., :3] * 255.0).astype(np.uint8)  # byte PNG: exact
-    depth = _read_blender_image(found["depth"])[..., 0]
+    rgb = np.rint(read_image_array(found["rgb"])[..., :3] * 255.0).astype(np.uint8)  # byte PNG: exact
+    depth = read_image_array(found["depth"])[..., 0]
     depth = np.where(depth >= NO_SURFACE_DEPTH, np.inf, depth).astype(np.float32)
-    normal = _read_blender_image(found["normal"])[..., :3].astype(np.float32)
-    index = np.rint(_read_blender_image(found["index"])[..., 0]).astype(np.int32)
+    normal = read_image_array(found["normal"])[..., :3].astype(np.float32)
+    index = np.rint(read_image_array(found["index"])[..., 0]).astype(np.int32)
     return RawImages(rgb, depth, normal, index)
 
 
@@ -123,12 +123,16 @@ def pass_files(keep_depth_exr: bool = True) -> dict[str, str]:
 
 
 def write_passes(folder: Path, raw: RawImages, camera_to_world: np.ndarray, palette_cells: int,
-                 keep_depth_exr: bool = True) -> None:
-    """Every pass file of the sample (all but sample.json), each written atomically."""
+                 raw_depth_exr: Path | None = None) -> None:
+    """Every pass file of the sample (all but sample.json), each written atomically.
+
+    ``raw_depth_exr`` is Blender's own float32 EXR of the depth pass; it becomes depth.exr by a rename (the scratch
+    folder lies inside the sample folder), so the metric depth is exactly what Cycles wrote.
+    """
     files = {p.name: folder / p.filename for p in layout.PASSES}
     write_png(files["rgb"], raw.rgb)
-    if keep_depth_exr:
-        write_atomic(files["depth_exr"], lambda tmp: exr.write_exr(tmp, {DEPTH_EXR_CHANNEL: raw.depth}))
+    if raw_depth_exr is not None:
+        os.replace(raw_depth_exr, files["depth_exr"])
     write_png(files["depth"], depth_png(raw.depth, raw.index))
     write_png(files["normal"], normal_png(camera_space_normals(raw.normal_world, camera_to_world)))
     for part, mask in part_masks(raw.index).items():
@@ -198,7 +202,8 @@ def finish_sample(pending: PendingSample) -> dict[str, Any]:
         settings = pending.settings
         cells = settings.palette_cells if settings is not None else RenderSettings().palette_cells
         camera_to_world = np.array(pending.camera["extrinsics"]["camera_to_world_blender"])
-        write_passes(pending.folder, raw, camera_to_world, cells, pending.keep_depth_exr)
+        raw_depth = passes.find_raw_files(pending.raw_dir)["depth"] if pending.keep_depth_exr else None
+        write_passes(pending.folder, raw, camera_to_world, cells, raw_depth)
     finally:
         shutil.rmtree(pending.raw_dir, ignore_errors=True)
     finished = time.perf_counter()
