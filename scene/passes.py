@@ -92,6 +92,13 @@ def file_output_node(group: bpy.types.NodeTree) -> bpy.types.Node:
     return next(n for n in group.nodes if n.bl_idname == "CompositorNodeOutputFile")
 
 
+def metadata_flags(bl_scene: bpy.types.Scene) -> dict[str, bool]:
+    """The render's metadata switches (date, render time, host name, file ...) that Blender writes into files."""
+    render = bl_scene.render
+    return {name: getattr(render, name) for name in dir(render)
+            if name.startswith("use_stamp_") and name != "use_stamp_labels"}
+
+
 @dataclass
 class PassOutput:
     """The scene's compositor state while BLURD's pass group is installed; ``restore()`` puts it back."""
@@ -100,11 +107,14 @@ class PassOutput:
     previous_group: bpy.types.NodeTree | None
     previous_compositing: bool
     previous_sequencer: bool
+    previous_metadata: dict[str, bool]
 
     def restore(self) -> None:
         self.scene.compositing_node_group = self.previous_group
         self.scene.render.use_compositing = self.previous_compositing
         self.scene.render.use_sequencer = self.previous_sequencer
+        for name, value in self.previous_metadata.items():
+            setattr(self.scene.render, name, value)
 
 
 def install_pass_output(bl_scene: bpy.types.Scene, folder: Path) -> PassOutput:
@@ -117,7 +127,9 @@ def install_pass_output(bl_scene: bpy.types.Scene, folder: Path) -> PassOutput:
     group = build_pass_group(bl_scene)
     file_output_node(group).directory = str(folder) + "/"
     state = PassOutput(bl_scene, bl_scene.compositing_node_group, bl_scene.render.use_compositing,
-                       bl_scene.render.use_sequencer)
+                       bl_scene.render.use_sequencer, metadata_flags(bl_scene))
+    for name in state.previous_metadata:  # no date, render time or host name in the files: identical bytes
+        setattr(bl_scene.render, name, False)
     bl_scene.compositing_node_group = group
     bl_scene.render.use_compositing = True
     bl_scene.render.use_sequencer = False  # video strips would replace the render result the passes come from

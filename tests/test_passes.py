@@ -133,6 +133,7 @@ def test_the_same_sample_rendered_twice_gives_identical_bytes(tmp_path):
     assert len(files) == len(layout.PASSES) + len(layout.PARTS)
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        assert b"Date\x00" not in (first / name).read_bytes(), name  # no render-time metadata in any file
     records = [json.loads((folder / layout.SAMPLE_JSON).read_text()) for folder in (first, second)]
     for record in records:
         record.pop("timings")
@@ -146,8 +147,10 @@ def test_render_restores_the_scene_compositor_and_needs_a_camera(tmp_path):
     scene = tiny_scene.build_scene(cube=False)
     own = bpy.data.node_groups.new("UserCompositor", "CompositorNodeTree")
     scene.compositing_node_group = own
+    scene.render.use_stamp_date = True  # the user's metadata choice comes back after the render
     render.render_sample(scene, tmp_path / "s", sample_id="x", seed=1, factors={}, settings=SETTINGS)
     assert scene.compositing_node_group == own
+    assert scene.render.use_stamp_date
 
     scene.camera = None
     with pytest.raises(render.RenderError, match="no active camera"):
