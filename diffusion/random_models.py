@@ -190,3 +190,46 @@ def build_random_models(folder: Path, sizes: ModelSizes = TINY, seed: int = 0) -
     )
     adapter.save_pretrained(paths.adapter, safe_serialization=True)
     return paths
+
+
+TRY_PRESET = "quick_tiny_sd.toml"
+TRY_DIFFUSION = {"steps": 4, "strength": 0.5, "resolution": [64, 64], "guidance": 5.0}
+
+
+def write_try_out(folder: Path, colour: str = "t2i_adapter") -> Path:
+    """Tiny random models in ``folder`` plus a preset (the quick sweep + a [diffusion] table using them).
+
+    Lets a new user run every diffusion mode offline end to end; the images are noise, the plumbing is real.
+    """
+    import tomli_w
+
+    folder = Path(folder).resolve()
+    paths = build_random_models(folder)
+    quick = (Path(__file__).resolve().parents[1] / "presets" / "quick.toml").read_text(encoding="utf-8")
+    table = tomli_w.dumps({"diffusion": {**paths.settings_mapping(colour), **TRY_DIFFUSION}})
+    preset = folder / TRY_PRESET
+    tmp = preset.with_name(f".tmp-{preset.name}")
+    tmp.write_text(quick.replace('name = "quick"', 'name = "quick_tiny_sd"') + "\n" + table, encoding="utf-8")
+    tmp.replace(preset)
+    return preset
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m diffusion.random_models",
+        description="Save tiny random-weight SD 1.5-shaped models (base, depth/normal/colour ControlNets, colour "
+        "T2I-Adapter) as diffusers folders, and a preset that sweeps the quick grid and diffuses with them.",
+    )
+    parser.add_argument("folder", type=Path, help="where to write the models and the preset")
+    parser.add_argument("--colour-conditioner", choices=("t2i_adapter", "controlnet"), default="t2i_adapter")
+    args = parser.parse_args(argv)
+    preset = write_try_out(args.folder, args.colour_conditioner)
+    print(f"models and preset written: {preset}\n"
+          f"try: python batch.py --preset {preset} --out out/quick_sd --diffuse unleashed,tempered,harbinger")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
