@@ -168,7 +168,8 @@ def lips() -> bpy.types.Material:
 
 
 def hair(name: str, colour_node: str) -> bpy.types.Material:
-    """Hair colour ('<colour_node>') greyed by 'Greying' (age), with strand streaks from a stretched wave bump."""
+    """Hair colour ('<colour_node>') with strand streaks from a stretched wave bump; 'Greying' (0 by default) is free
+    for user binding files (the built-in bindings keep colour and age apart)."""
     mat, n, bsdf = _principled(name)
     base = n.rgb(colour_node, (0.02, 0.02, 0.02))
     greying = n.value("Greying", 0.0)
