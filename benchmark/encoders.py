@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -83,7 +84,7 @@ def parse_model_spec(text: str) -> ModelSpec:
     return ModelSpec(text, Backend.TRANSFORMERS, text)
 
 
-class ClipEncoder:
+class ClipEncoder(ABC):
     """Base: lazy loading, batching and progress; subclasses load a model and encode one batch."""
 
     def __init__(self, spec: ModelSpec, device: str = "cpu", batch_size: int = 32, allow_download: bool = False):
@@ -126,16 +127,23 @@ class ClipEncoder:
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
 
     def preflight(self) -> None:
-        """Raise BenchmarkError now if the model clearly cannot load later (checked before any work starts)."""
+        """Raise BenchmarkError now if the model clearly cannot load later (checked before any work starts).
 
+        The base class has nothing to check; backends that can look before loading override it.
+        """
+        return None
+
+    @abstractmethod
     def _load(self) -> None:
-        raise NotImplementedError
+        """Implemented by each backend."""
 
+    @abstractmethod
     def _encode_image_batch(self, images: list) -> np.ndarray:
-        raise NotImplementedError
+        """Implemented by each backend."""
 
+    @abstractmethod
     def _encode_text_batch(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        """Implemented by each backend."""
 
 
 def _features(out) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -96,13 +97,14 @@ def as_list(value: Any, where: Where) -> list[Any]:
     return list(value)
 
 
-class Field:
+class Field(ABC):
     """How one preset key is checked and converted into a settings dataclass field."""
 
     doc: str = ""
 
-    def parse(self, value: Any, where: Where) -> Any:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def parse(self, value: Any, where: Where) -> Any:
+        """The checked, converted value; raises PresetError naming the key and the fix."""
 
     def dump(self, value: Any) -> Any:
         """The value as plain TOML data (the inverse of ``parse``)."""
