@@ -1,0 +1,56 @@
+"""Resident memory over one long warm sweep: does a Blender process that renders sample after sample grow?
+
+Runs the real sweep engine in this process on a grid drawn from every factor (64x64, 4 Cycles samples) and prints
+the RSS after the first samples and at the end, and the growth per 100 samples (target: about zero; BlenderProc's
+long loops famously grew). Loads the package the way batch.py does.
+
+    python benchmarks/sweep_memory.py [--samples 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+WARMUP = 50  # Cycles and the allocator settle during the first tens of samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=300)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import batch
+
+    factors = batch.package_module("factors")
+    settings = batch.package_module("presets.settings")
+    sweep = batch.package_module("scene.sweep")
+    grid = batch.package_module("factors.grid").Grid(
+        sweep={f.name: list(f.values) for f in factors.FACTORS}, samples=args.samples, seed=3)
+    render = settings.RenderSettings(resolution=(64, 64), samples=4, denoise=False, threads=2)
+    process = psutil.Process()
+    rss: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="blurd-memory-") as out:
+        config = sweep.SweepConfig(out=Path(out), grid=grid, render=render,
+                                   output=settings.OutputSettings(contact_sheet=False), progress_bar=False,
+                                   quiet_render=True)
+        runner = sweep.Sweep(config)
+        runner.start()
+        while runner.step() is not None:
+            rss.append(process.memory_info().rss / 2**20)
+        runner.finish()
+    warm, last = rss[min(WARMUP, len(rss)) - 1], rss[-1]
+    per_100 = (last - warm) / max(len(rss) - WARMUP, 1) * 100
+    print(f"sweep_memory: {len(rss)} samples of every factor, 64x64, 4 Cycles samples")
+    print(f"  RSS after {WARMUP} samples {warm:.0f} MB, after {len(rss)} samples {last:.0f} MB, "
+          f"peak {max(rss):.0f} MB; growth {per_100:+.1f} MB per 100 samples")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
