@@ -4,7 +4,7 @@ Runs the real sweep engine in this process on a grid drawn from every factor (64
 the RSS after the first samples and at the end, and the growth per 100 samples (target: about zero; BlenderProc's
 long loops famously grew). Loads the package the way batch.py does.
 
-    python benchmarks/sweep_memory.py [--samples 300]
+    python benchmarks/sweep_memory.py [--samples 500]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,7 @@ WARMUP = 50  # Cycles and the allocator settle during the first tens of samples
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--samples", type=int, default=500)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import batch
@@ -44,11 +45,12 @@ def main() -> int:
         while runner.step() is not None:
             rss.append(process.memory_info().rss / 2**20)
         runner.finish()
-    warm, last = rss[min(WARMUP, len(rss)) - 1], rss[-1]
-    per_100 = (last - warm) / max(len(rss) - WARMUP, 1) * 100
+    settled = np.array(rss[WARMUP:])
+    slope = np.polyfit(np.arange(len(settled)), settled, 1)[0] if len(settled) > 1 else 0.0
     print(f"sweep_memory: {len(rss)} samples of every factor, 64x64, 4 Cycles samples")
-    print(f"  RSS after {WARMUP} samples {warm:.0f} MB, after {len(rss)} samples {last:.0f} MB, "
-          f"peak {max(rss):.0f} MB; growth {per_100:+.1f} MB per 100 samples")
+    print("  RSS (MB) every 100 samples: " + ", ".join(f"{rss[i]:.0f}" for i in range(99, len(rss), 100)))
+    print(f"  after warm-up ({WARMUP} samples): least-squares growth {slope * 100:+.1f} MB per 100 samples, "
+          f"range {settled.min():.0f}..{settled.max():.0f} MB" if len(settled) else "  too few samples")
     return 0
 
 
