@@ -84,8 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shard", metavar="i/n", help="only shard i of n (0 <= i < n), e.g. 0/4")
     parser.add_argument("--diffuse", metavar="MODES",
                         help="also run diffusion modes on each sample, e.g. unleashed,tempered,harbinger")
+    parser.add_argument("--allow-downloads", action="store_true",
+                        help="let the diffusion worker download missing models from the Hugging Face Hub (inside "
+                        "Blender this also needs online access: blender --online-mode)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
     return parser
+
+
+def downloads_allowed(requested: bool, online_access: bool, in_blender: bool) -> bool:
+    """Whether the worker may download models: asked for with --allow-downloads and, inside Blender, permitted by
+    Blender's online access (the bpy wheel has no such setting: the flag alone decides there)."""
+    if requested and in_blender and not online_access:
+        raise SystemExit("batch.py: --allow-downloads, but Blender's online access is off; start Blender with "
+                         "--online-mode or enable Preferences > System > Network > Allow Online Access")
+    return requested
 
 
 def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
@@ -131,14 +143,14 @@ def parse_diffusion_modes(text: str) -> tuple:
     return package_module("diffusion.modes").parse_modes(text)
 
 
-def diffusion_queue(modes: tuple, preset: Any) -> Any:
+def diffusion_queue(modes: tuple, preset: Any, allow_downloads: bool = False) -> Any:
     """The batch diffusion stage for --diffuse: a diffusion.client.DiffusionQueue whose ``submit`` is the sweep's
     per-sample hook (each rendered sample diffuses in a worker process while the next one renders); None
     without modes."""
     if not modes:
         return None
     client = package_module("diffusion.client")
-    return client.DiffusionQueue(preset.diffusion, modes)
+    return client.DiffusionQueue(preset.diffusion, modes, allow_downloads=allow_downloads)
 
 
 def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = None,
@@ -149,14 +161,15 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
     """
     args, config_values = parse_arguments(sys.argv if argv is None else argv)
     try:
-        import bpy  # noqa: F401 - fail here with a clear message rather than deep inside the scene code
+        import bpy  # fail here with a clear message rather than deep inside the scene code
     except ImportError:
         raise SystemExit("batch.py: bpy is not importable; run it as `blender -b -P batch.py -- ...` or install "
                          "the bpy wheel (pip install bpy==5.0.1) into this Python") from None
     sweep = package_module("scene.sweep")
     errors = package_module("factors.errors")
     config = sweep.SweepConfig(**config_values)
-    diffusion = diffusion_queue(args.modes, args.loaded_preset)
+    allow = downloads_allowed(args.allow_downloads, bpy.app.online_access, bool(bpy.app.binary_path))
+    diffusion = diffusion_queue(args.modes, args.loaded_preset, allow)
     runner = sweep.Sweep(config, build_scene=build_scene, apply_factors=apply_factors,
                          on_sample_done=diffusion.submit if diffusion is not None else None)
     try:
@@ -168,6 +181,7 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
     except KeyboardInterrupt:
         if diffusion is not None:
             diffusion.cancel()
+            diffusion.close(timeout=10)  # stop the worker process too
         print(f"\nbatch.py: interrupted; run the same command again to resume into {config.out}", file=sys.stderr)
         return 130
     print(summary.text())

@@ -73,6 +73,19 @@ def test_arguments_after_the_blender_separator_are_the_scripts(tmp_path, preset)
     assert len(list(config["grid"])) == 8
 
 
+def test_model_downloads_need_the_flag_and_inside_blender_online_access(tmp_path, preset):
+    args, _ = batch.parse_arguments(["batch.py", "--preset", str(preset), "--out", str(tmp_path / "o")])
+    assert args.allow_downloads is False
+    args, _ = batch.parse_arguments(["batch.py", "--preset", str(preset), "--out", str(tmp_path / "o"),
+                                     "--allow-downloads"])
+    assert args.allow_downloads is True
+    assert batch.downloads_allowed(True, online_access=False, in_blender=False)  # the bpy wheel: the flag decides
+    assert batch.downloads_allowed(True, online_access=True, in_blender=True)
+    assert not batch.downloads_allowed(False, online_access=True, in_blender=True)
+    with pytest.raises(SystemExit, match="--online-mode"):
+        batch.downloads_allowed(True, online_access=False, in_blender=True)
+
+
 def test_bad_arguments_fail_before_any_work_with_a_clear_message(tmp_path, preset):
     out = tmp_path / "out"
     blocker = tmp_path / "a_file"
