@@ -11,7 +11,14 @@ from ..factors.errors import BlurdError
 from ..presets import load_preset
 from ..scene import sweep
 from ..scene.render_settings import snapshot_render_settings
-from .output import current_factors, factor_applier, output_folder, set_progress, sweep_preset_path
+from .output import (
+    current_factors,
+    factor_applier,
+    output_folder,
+    scene_has_camera,
+    set_progress,
+    sweep_preset_path,
+)
 
 TICK_SECONDS = 0.05
 
@@ -35,10 +42,7 @@ class BLURD_OT_batch_sweep(Operator):
 
     @classmethod
     def poll(cls, context: Any) -> bool:
-        if context.scene is None or context.scene.camera is None:
-            cls.poll_message_set("The scene needs an active camera")
-            return False
-        return True
+        return scene_has_camera(cls, context)
 
     def _start(self, context: Any) -> None:
         """Build and start the sweep (errors before any render), remembering what to restore afterwards."""

@@ -17,7 +17,7 @@ from ..diffusion.errors import RequestCancelledError, RequestFailedError
 from ..diffusion.settings import DiffusionSettings
 from ..factors import ids, layout
 from ..factors.errors import BlurdError
-from .output import current_factors, output_folder
+from .output import current_factors, output_folder, scene_has_camera
 from .worker import worker_client
 
 POLL_SECONDS = 0.1
@@ -62,10 +62,7 @@ class BLURD_OT_generate(Operator):
     def poll(cls, context: Any) -> bool:
         if getattr(context.scene, "blurd_diffusion", None) is None:
             return False
-        if context.scene.camera is None:
-            cls.poll_message_set("The scene needs an active camera")
-            return False
-        return not bpy.app.is_job_running("RENDER")
+        return scene_has_camera(cls, context) and not bpy.app.is_job_running("RENDER")
 
     def _start(self, context: Any) -> Request | None:
         scene = context.scene

@@ -94,6 +94,14 @@ def factor_applier() -> Callable[[bpy.types.Scene, Mapping[str, Any], Any], None
     return apply
 
 
+def scene_has_camera(operator: type, context: Any) -> bool:
+    """An operator poll: True when the scene can render; otherwise the greyed-out button's tooltip says why."""
+    if context.scene is None or context.scene.camera is None:
+        operator.poll_message_set("The scene needs an active camera")
+        return False
+    return True
+
+
 def set_progress(context: Any, fraction: float, text: str) -> None:
     """Show ``text`` in the status bar and the output panel, and the fraction done in the panel's bar."""
     props = output_props(context.scene)

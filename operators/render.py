@@ -17,7 +17,7 @@ from ..factors.errors import BlurdError
 from ..scene import render as scene_render
 from ..scene import sweep
 from ..scene.render_settings import snapshot_render_settings
-from .output import current_factors, output_folder, set_progress
+from .output import current_factors, output_folder, scene_has_camera, set_progress
 
 POLL_SECONDS = 0.1
 
@@ -41,10 +41,7 @@ class BLURD_OT_render(Operator):
 
     @classmethod
     def poll(cls, context: Any) -> bool:
-        if context.scene is None or context.scene.camera is None:
-            cls.poll_message_set("The scene needs an active camera")
-            return False
-        return not bpy.app.is_job_running("RENDER")
+        return scene_has_camera(cls, context) and not bpy.app.is_job_running("RENDER")
 
     def _prepare(self, context: Any) -> scene_render.PendingSample:
         scene = context.scene

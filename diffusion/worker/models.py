@@ -277,10 +277,7 @@ class LoadedPipelines:
         started = time.perf_counter()
         common = {"torch_dtype": self.dtype, "local_files_only": not self.allow_downloads}
         try:
-            if ref.kind is SourceKind.FILE:
-                model = cls.from_single_file(ref.ref, **common)
-            else:
-                model = cls.from_pretrained(ref.ref, use_safetensors=True, **common)
+            model = from_source(cls, ref, **common)
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(f"{ref.role} '{ref.ref}' could not be loaded: {exc}") from exc
         self.loads += 1
@@ -289,6 +286,13 @@ class LoadedPipelines:
         if not self.settings.cpu_offload:
             model.to(self.device)
         return model
+
+
+def from_source(cls, ref: ModelRef, **kwargs):
+    """``cls`` loaded from a single checkpoint file or a diffusers folder / hub id (safetensors only)."""
+    if ref.kind is SourceKind.FILE:
+        return cls.from_single_file(ref.ref, **kwargs)
+    return cls.from_pretrained(ref.ref, use_safetensors=True, **kwargs)
 
 
 def load_pipelines(
@@ -303,10 +307,7 @@ def load_pipelines(
     common = {"torch_dtype": dtype, "local_files_only": not allow_downloads, "safety_checker": None,
               "requires_safety_checker": False}
     try:
-        if base.kind is SourceKind.FILE:
-            text = StableDiffusionPipeline.from_single_file(base.ref, **common)
-        else:
-            text = StableDiffusionPipeline.from_pretrained(base.ref, use_safetensors=True, **common)
+        text = from_source(StableDiffusionPipeline, base, **common)
     except (OSError, ValueError) as exc:
         hint = (
             " (a single-file checkpoint needs the SD 1.5 configs in the hub cache; allow downloads once or use a "
