@@ -9,6 +9,7 @@ from bpy.types import Panel, PropertyGroup
 
 from ..diffusion.modes import MODES
 from ..diffusion.settings import DEVICES, ColourConditioner, DiffusionSettings, DType, Scheduler
+from .sidebar import SidebarPanel
 
 _D = DiffusionSettings()  # defaults come from the one settings dataclass
 
@@ -54,14 +55,11 @@ class BLURD_DiffusionProperties(PropertyGroup):
     status: StringProperty(name="Status", default="", options={"SKIP_SAVE"})
 
 
-class BLURD_PT_diffusion(Panel):
+class BLURD_PT_diffusion(SidebarPanel, Panel):
     """Turn the render photo-real with Stable Diffusion"""
 
     bl_idname = "BLURD_PT_diffusion"
     bl_label = "Diffusion"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "BLURD"
 
     @classmethod
     def poll(cls, context: Any) -> bool:

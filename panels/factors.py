@@ -20,15 +20,10 @@ from ..operators.presets import (
     BLURD_OT_preset_import,
 )
 from ..operators.properties import RGB_SUFFIX
+from .sidebar import SidebarPanel
 
-CATEGORY = "BLURD"  # the sidebar tab
 
-
-class _SidebarPanel:
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = CATEGORY
-
+class _SidebarPanel(SidebarPanel):
     @classmethod
     def poll(cls, context: Any) -> bool:
         return context.scene is not None and hasattr(context.scene, "blurd")

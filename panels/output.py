@@ -8,17 +8,13 @@ from bpy.types import Panel
 
 from ..operators.batch import BLURD_OT_batch_sweep
 from ..operators.render import BLURD_OT_render
+from .sidebar import SidebarPanel
 
-CATEGORY = "BLURD"  # the sidebar tab (same as panels/factors.py)
 
-
-class BLURD_PT_output(Panel):
+class BLURD_PT_output(SidebarPanel, Panel):
     """Where renders and sweeps go, and the buttons that start them"""
 
     bl_label = "Output"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = CATEGORY
 
     @classmethod
     def poll(cls, context: Any) -> bool:

@@ -239,6 +239,8 @@ def test_sidebar_tab_has_one_sub_panel_per_factor_group(registered):
     subs = [p for p in panels if getattr(p, "bl_parent_id", "") == "BLURD_PT_factors"]
     assert [p.bl_label for p in subs] == [g.value for g in schema.FactorGroup]
     assert all(p.bl_category == "BLURD" for p in subs)
+    for top in (bpy.types.BLURD_PT_output, bpy.types.BLURD_PT_diffusion):  # every panel shares the one tab
+        assert (top.bl_space_type, top.bl_region_type, top.bl_category) == ("VIEW_3D", "UI", "BLURD")
     grouped = sorted(f.name for p in subs for f in schema.FACTORS if f.group is p.factor_group)
     assert grouped == sorted(schema.FACTOR_NAMES)
 
