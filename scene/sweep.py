@@ -211,6 +211,41 @@ def plan_samples(grid: Grid, shard_spec: tuple[int, int] | None, limit: int | No
     return planned[:limit] if limit is not None else planned
 
 
+# ----------------------------------------------------------------------------------------------- one sample
+
+
+class SampleError(BlurdError):
+    """One sample failed for a reason inside it (a bad binding, a render error); the run reports it and goes on."""
+
+
+def render_into_dataset(bl_scene, sample: Sample, out: Path, *, render: RenderSettings, output: OutputSettings,
+                        apply_factors: Callable[..., None] | None = None, bindings: Any = None,
+                        quiet: bool = True) -> dict[str, Any]:
+    """The manifest row of ``sample`` after rendering it into OUT/samples/<id>/ (a partial folder is cleared first).
+
+    The one way a sample is made, by the local sweep and by the distributed engine's render actors alike, so both
+    write the same bytes. Raises SampleError, with the folder removed, when the sample fails; appending the row to
+    the manifest is the caller's job (one writer per dataset).
+    """
+    folder = layout.sample_dir(out, sample.id)
+    shutil.rmtree(folder, ignore_errors=True)  # a partial sample from a killed run
+    try:
+        (apply_factors or _default_apply_factors)(bl_scene, dict(sample.factors), bindings)
+        record = render_sample(bl_scene, folder, sample_id=sample.id, seed=sample.seed, factors=dict(sample.factors),
+                               settings=render, quiet=quiet, keep_depth_exr=output.keep_depth_exr)
+    except Exception as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        message = str(exc) if isinstance(exc, BlurdError) else f"{type(exc).__name__}: {exc}"
+        raise SampleError(message) from exc
+    return manifest_row(record, sample.index)
+
+
+def complete_sample_row(out: Path, sample: Sample) -> dict[str, Any]:
+    """The manifest row of a sample rendered earlier, from its sample.json."""
+    record = json.loads((layout.sample_dir(out, sample.id) / layout.SAMPLE_JSON).read_text(encoding="utf-8"))
+    return manifest_row(record, sample.index)
+
+
 # ------------------------------------------------------------------------------------------------- the engine
 
 
@@ -311,8 +346,7 @@ class Sweep:
         if layout.is_complete(folder):
             remove_temp_files(folder)
             if sample.id not in self._manifest_ids:  # killed between sample.json and the manifest row
-                record = json.loads((folder / layout.SAMPLE_JSON).read_text(encoding="utf-8"))
-                self._record(manifest_row(record, sample.index))
+                self._record(complete_sample_row(self.out, sample))
             result = SampleResult(sample, Outcome.SKIPPED, 0.0)
             self.summary.skipped += 1
         else:
@@ -324,19 +358,15 @@ class Sweep:
         return result
 
     def _render(self, sample: Sample, folder: Path, started: float) -> SampleResult:
-        shutil.rmtree(folder, ignore_errors=True)  # a partial sample from a killed run
         try:
-            self._apply_factors(self.scene, dict(sample.factors), self.bindings)
-            record = render_sample(self.scene, folder, sample_id=sample.id, seed=sample.seed,
-                                   factors=dict(sample.factors), settings=self.config.render,
-                                   quiet=self.config.quiet_render, keep_depth_exr=self.config.output.keep_depth_exr)
-        except Exception as exc:  # one bad sample must not end a long sweep; its message goes in the summary
-            shutil.rmtree(folder, ignore_errors=True)
-            message = str(exc) if isinstance(exc, BlurdError) else f"{type(exc).__name__}: {exc}"
+            row = render_into_dataset(self.scene, sample, self.out, render=self.config.render,
+                                      output=self.config.output, apply_factors=self._apply_factors,
+                                      bindings=self.bindings, quiet=self.config.quiet_render)
+        except SampleError as exc:  # one bad sample must not end a long sweep; its message goes in the summary
             self.summary.failed += 1
-            self.summary.failures.append((sample.id, message))
-            return SampleResult(sample, Outcome.FAILED, time.perf_counter() - started, message)
-        self._record(manifest_row(record, sample.index))
+            self.summary.failures.append((sample.id, str(exc)))
+            return SampleResult(sample, Outcome.FAILED, time.perf_counter() - started, str(exc))
+        self._record(row)
         seconds = time.perf_counter() - started
         self.summary.rendered += 1
         self.summary.render_seconds += seconds
