@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .factors.errors import BlurdError  # the one error base class: `from blurd import BlurdError` catches them all
+
 # Registration order: property groups before the operators and panels that use them. One line per module.
 MODULES: tuple[str, ...] = (
     "operators.properties",
@@ -25,6 +27,8 @@ MODULES: tuple[str, ...] = (
     "panels.output",
     "panels.diffusion",
 )
+
+__all__ = ["BlurdError", "MODULES", "register", "unregister"]
 
 _registered: list[tuple[ModuleType, list[type], list[str], list[tuple[str, object]]]] = []
 

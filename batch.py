@@ -10,47 +10,26 @@ the same folder, the sweep resumes: complete samples are skipped, partial ones a
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.abc
-import importlib.util
 import os
 import sys
-import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent
-PACKAGE = "blurd"  # the import name of the extension package, whatever this clone's folder is called
-SUBPACKAGES = ("factors", "presets", "scene", "operators", "panels", "diffusion", "benchmark")
-
-
-# ------------------------------------------------------------------------------------------------- bootstrap
-
-
-def load_package() -> types.ModuleType:
-    """The repository as the package ``blurd`` (without running its __init__, which registers Blender UI).
-
-    Subpackages import each other relatively (``from ..factors import``), so they must live inside one package;
-    a folder name such as ``blurd-main`` is not importable, hence a package module made by hand.
-    """
-    package = sys.modules.get(PACKAGE)
-    if package is not None:
-        if [str(Path(p).resolve()) for p in getattr(package, "__path__", [])] != [str(ROOT)]:
-            raise ImportError(f"another package called {PACKAGE!r} is already imported from {package.__path__}")
-        return package
-    package = types.ModuleType(PACKAGE, "BLURD studio (loaded by batch.py without Blender registration)")
-    package.__path__ = [str(ROOT)]
-    package.__file__ = str(ROOT / "__init__.py")
-    package.__package__ = PACKAGE
-    sys.modules[PACKAGE] = package
-    return package
-
-
-def package_module(name: str) -> types.ModuleType:
-    """``blurd.<name>``, loading the package first."""
-    load_package()
-    return importlib.import_module(f"{PACKAGE}.{name}")
+NOT_INSTALLED = (
+    "batch.py: the package `blurd` is not importable by this Python ({python}). From a clone, run "
+    "`bash scripts/setup.sh` and use `.venv/bin/python batch.py ...`; for `blender -b -P batch.py`, install the clone "
+    "into Blender's own Python once with `bash scripts/setup_blender.sh /path/to/blender` (docs/batch.md)."
+)
+try:
+    from blurd import presets
+    from blurd.diffusion.modes import parse_modes
+    from blurd.factors.errors import BlurdError
+    from blurd.factors.grid import parse_shard
+except ModuleNotFoundError as exc:  # not a second way to import: a message saying how to install the package
+    if exc.name != "blurd":
+        raise
+    raise SystemExit(NOT_INSTALLED.format(python=sys.executable)) from None
 
 
 # ----------------------------------------------------------------------------------------------- the command
@@ -104,14 +83,11 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
     """Parsed arguments and the SweepConfig they describe; every problem is a parser error before any work."""
     parser = build_parser()
     args = parser.parse_args(script_arguments(argv))
-    errors = package_module("factors.errors")
-    presets = package_module("presets")
-    grid = package_module("factors.grid")
     try:
         preset = presets.load_preset(args.preset)
-        shard = grid.parse_shard(args.shard) if args.shard else None
-        modes = parse_diffusion_modes(args.diffuse) if args.diffuse else ()
-    except errors.BlurdError as exc:
+        shard = parse_shard(args.shard) if args.shard else None
+        modes = parse_modes(args.diffuse) if args.diffuse else ()
+    except BlurdError as exc:
         parser.error(str(exc))
     out = args.out / preset.output.folder if preset.output.folder else args.out
     problem = unwritable_reason(out)
@@ -138,19 +114,15 @@ def unwritable_reason(out: Path) -> str:
     return ""
 
 
-def parse_diffusion_modes(text: str) -> tuple:
-    """The diffusion modes named by --diffuse (checked against diffusion.modes)."""
-    return package_module("diffusion.modes").parse_modes(text)
-
-
 def diffusion_queue(modes: tuple, preset: Any, allow_downloads: bool = False) -> Any:
     """The batch diffusion stage for --diffuse: a diffusion.client.DiffusionQueue whose ``submit`` is the sweep's
     per-sample hook (each rendered sample diffuses in a worker process while the next one renders); None
     without modes."""
     if not modes:
         return None
-    client = package_module("diffusion.client")
-    return client.DiffusionQueue(preset.diffusion, modes, allow_downloads=allow_downloads)
+    from blurd.diffusion.client import DiffusionQueue
+
+    return DiffusionQueue(preset.diffusion, modes, allow_downloads=allow_downloads)
 
 
 def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = None,
@@ -165,8 +137,8 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
     except ImportError:
         raise SystemExit("batch.py: bpy is not importable; run it as `blender -b -P batch.py -- ...` or install "
                          "the bpy wheel (pip install bpy==5.0.1) into this Python") from None
-    sweep = package_module("scene.sweep")
-    errors = package_module("factors.errors")
+    from blurd.scene import sweep
+
     config = sweep.SweepConfig(**config_values)
     allow = downloads_allowed(args.allow_downloads, bpy.app.online_access, bool(bpy.app.binary_path))
     diffusion = diffusion_queue(args.modes, args.loaded_preset, allow)
@@ -175,7 +147,7 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
     try:
         summary = runner.run()
         diffused = diffusion.close() if diffusion is not None else None
-    except errors.BlurdError as exc:
+    except BlurdError as exc:
         print(f"batch.py: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

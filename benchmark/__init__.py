@@ -9,7 +9,7 @@ code is imported when a model is used. Layers, each in its own module:
 - ``evaluate``: embeddings in, metrics out, per (model, source)
 - ``report``, ``figures``: result JSON / CSV and matplotlib figures
 - ``exports``: Parquet table, Hugging Face imagefolder, CLIP_benchmark WebDataset
-- ``cli``: ``python -m benchmark --help``
+- ``cli``: ``python -m blurd.benchmark --help``
 """
 
 from .dataset import DatasetFolder, SampleRecord, load_dataset

@@ -1,4 +1,4 @@
-"""``python -m benchmark``: see ``benchmark.cli``."""
+"""``python -m blurd.benchmark``: see ``benchmark.cli``."""
 
 import sys
 

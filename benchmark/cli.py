@@ -1,4 +1,4 @@
-"""The console command: ``python -m benchmark {info,evaluate,summary,figures,export,tiny-model} ...``.
+"""The console command: ``python -m blurd.benchmark {info,evaluate,summary,figures,export,tiny-model} ...``.
 
 Every check (dataset folder, sources, templates, device, models) runs before any embedding is computed; a
 BenchmarkError is printed as one line and exits with status 2.
@@ -159,7 +159,7 @@ def _add_templates(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmark",
+        prog="python -m blurd.benchmark",
         description="Benchmark CLIP models on a BLURD dataset folder (zero-shot accuracy, equivariance) and export "
                     "the dataset for other tools.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -12,7 +12,8 @@ from functools import lru_cache
 from itertools import product
 from pathlib import Path
 
-from ._core import FACTORS, captions, layout, validate_assignment
+from ..dataset import layout
+from ._core import FACTORS, captions, validate_assignment
 from .files import write_bytes, write_text
 
 TINY_IMAGE_SIZE = 32
@@ -65,12 +66,11 @@ def clip_bpe_vocabulary(words: Iterable[str]) -> tuple[dict[str, int], list[tupl
 def save_tiny_clip(folder: Path | str, seed: int = 0, projection_dim: int = 16) -> Path:
     """A random-weight CLIPModel (32 px images, 2 layers) with a CLIP tokenizer and image processor in ``folder``."""
     import torch
+    import transformers
     from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
 
-    try:
-        from transformers import CLIPImageProcessorPil as ImageProcessor
-    except ImportError:  # transformers before the PIL/torchvision split
-        from transformers import CLIPImageProcessor as ImageProcessor
+    # transformers 5 split the image processors into PIL and torchvision ones; the PIL one needs no torchvision
+    ImageProcessor = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
 
     folder = Path(folder)
     vocab, merges = clip_bpe_vocabulary(caption_words())
@@ -122,12 +122,7 @@ def write_synthetic_dataset(out: Path | str, sweep: Mapping[str, Sequence[object
     rgb.png, sd_<mode>.png per mode and sample.json. Returns the folder."""
     import io
 
-    from ._core import layout as lay
-
-    try:
-        from ..factors.ids import sample_id, sample_seed
-    except ImportError:
-        from factors.ids import sample_id, sample_seed
+    from ..factors.ids import sample_id, sample_seed
 
     out = Path(out)
     names = list(sweep)
@@ -136,13 +131,13 @@ def write_synthetic_dataset(out: Path | str, sweep: Mapping[str, Sequence[object
         factors = validate_assignment({**(fixed or {}), **dict(zip(names, combo))}, complete=True)
         sid = sample_id(factors)
         seed = sample_seed(sid)
-        folder = lay.sample_dir(out, sid)
-        passes = {"rgb": "rgb.png"}
+        folder = layout.sample_dir(out, sid)
+        passes = {"rgb": layout.RGB}
         for source, tint in [("render", None)] + [(mode, (60 + 40 * i, 120, 200 - 50 * i)) for i, mode in
                                                   enumerate(modes)]:
             buf = io.BytesIO()
             _swatch(factors, seed + len(source), size, tint).save(buf, format="PNG")
-            name = "rgb.png" if source == "render" else lay.diffusion_filename(source)
+            name = layout.RGB if source == "render" else layout.diffusion_filename(source)
             write_bytes(folder / name, buf.getvalue())
         meta = {"id": sid, "seed": seed, "factors": factors, "passes": passes,
                 "versions": {"blender": None, "blurd": "synthetic"}}

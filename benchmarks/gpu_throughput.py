@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
 import torch  # noqa: E402
-from diffusion_fixtures import make_sample  # noqa: E402
 
-from diffusion.modes import MODES  # noqa: E402
-from diffusion.random_models import SD15, TINY, build_random_models  # noqa: E402
-from diffusion.settings import DiffusionSettings  # noqa: E402
-from diffusion.worker import generate  # noqa: E402
-from diffusion.worker.server import WorkerContext  # noqa: E402
+from blurd.diffusion.modes import MODES  # noqa: E402
+from blurd.diffusion.random_models import SD15, TINY, build_random_models, make_sample  # noqa: E402
+from blurd.diffusion.settings import DiffusionSettings  # noqa: E402
+from blurd.diffusion.worker import generate  # noqa: E402
+from blurd.diffusion.worker.server import WorkerContext  # noqa: E402
 
 
 def images_per_second(settings: DiffusionSettings, samples: list[Path], mode: str, fresh_each_image: bool) -> float:

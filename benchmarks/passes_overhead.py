@@ -17,10 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import batch  # noqa: E402 - the repository's loader
-
 TARGET = 1.10
 
 
@@ -34,11 +30,10 @@ def main() -> int:
 
     import bpy
 
-    builder = batch.package_module("scene.builder")
-    passes = batch.package_module("scene.passes")
-    render = batch.package_module("scene.render")
-    render_settings = batch.package_module("scene.render_settings")
-    settings = batch.package_module("presets.settings").RenderSettings(
+    from blurd.presets.settings import RenderSettings
+    from blurd.scene import builder, passes, render, render_settings
+
+    settings = RenderSettings(
         resolution=(args.resolution, args.resolution), samples=args.samples, threads=args.threads)
     scene = builder.build_scene(settings)
     scratch = tempfile.TemporaryDirectory(prefix="blurd-overhead-")  # removed when the script ends

@@ -2,7 +2,7 @@
 
 Runs the real sweep engine in this process on a grid drawn from every factor (64x64, 4 Cycles samples) and prints
 the RSS after the first samples and at the end, and the growth per 100 samples (target: about zero; BlenderProc's
-long loops famously grew). Loads the package the way batch.py does.
+long loops famously grew).
 
     python benchmarks/sweep_memory.py [--samples 500]
 """
@@ -10,7 +10,6 @@ long loops famously grew). Loads the package the way batch.py does.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,13 +24,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=500)
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    import batch
+    from blurd import factors
+    from blurd.factors.grid import Grid
+    from blurd.presets import settings
+    from blurd.scene import sweep
 
-    factors = batch.package_module("factors")
-    settings = batch.package_module("presets.settings")
-    sweep = batch.package_module("scene.sweep")
-    grid = batch.package_module("factors.grid").Grid(
+    grid = Grid(
         sweep={f.name: list(f.values) for f in factors.FACTORS}, samples=args.samples, seed=3)
     render = settings.RenderSettings(resolution=(64, 64), samples=4, denoise=False, threads=2)
     process = psutil.Process()

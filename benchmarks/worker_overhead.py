@@ -14,24 +14,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
 import torch  # noqa: E402
 from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, StableDiffusionPipeline  # noqa: E402
-from diffusion_fixtures import make_sample  # noqa: E402
 
-from diffusion.client import WorkerClient  # noqa: E402
-from diffusion.modes import Condition, get_mode  # noqa: E402
-from diffusion.random_models import build_random_models  # noqa: E402
-from diffusion.settings import DiffusionSettings  # noqa: E402
-from diffusion.worker.conditioning import batch_tensor, load_sample  # noqa: E402
+from blurd.diffusion.client import WorkerClient  # noqa: E402
+from blurd.diffusion.modes import Condition, get_mode  # noqa: E402
+from blurd.diffusion.random_models import build_random_models, make_sample  # noqa: E402
+from blurd.diffusion.settings import DiffusionSettings  # noqa: E402
+from blurd.diffusion.worker.conditioning import batch_tensor, load_sample  # noqa: E402
 
 
 class DirectPipeline:

@@ -15,12 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core import layout
+from ..dataset import layout
 from .errors import (
     DiffusionError,
     ProtocolError,
@@ -34,18 +34,30 @@ from .protocol import Job, ReplyType, RequestType, decode, encode
 from .settings import DiffusionSettings
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the extension's root: holds diffusion/ and factors/
-WORKER_MODULE = f"{Path(__file__).resolve().parent.name}.worker"
+PACKAGE = "blurd"
+WORKER_MODULE = f"{PACKAGE}.diffusion.worker"
 STDERR_LINES = 60  # how much of the worker's stderr a crash report quotes
-IMPORT_CHECK = "import torch, diffusers, transformers"
+IMPORT_CHECK = f"import torch, diffusers, transformers, {WORKER_MODULE}.server"
 
 
 def can_run_worker(python: str, timeout: float = 120.0) -> tuple[bool, str]:
     """Whether ``python`` can import torch and diffusers (checked in a subprocess: Blender never imports torch)."""
     try:
-        run = subprocess.run([python, "-c", IMPORT_CHECK], capture_output=True, text=True, timeout=timeout)
+        run = subprocess.run([python, "-c", IMPORT_CHECK], capture_output=True, text=True, timeout=timeout,
+                             env=worker_environment(os.environ))
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"{python}: {exc}"
     return run.returncode == 0, (run.stderr.strip().splitlines() or [""])[-1]
+
+
+def worker_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The worker's environment: ``base`` plus, for an installed extension (whose folder is named ``blurd``), its
+    parent folder on PYTHONPATH, so the worker imports ``blurd`` the standard way. A clone is installed into the
+    worker's Python instead (scripts/setup.sh: ``pip install -e .``)."""
+    env = dict(base)
+    if PACKAGE_ROOT.name == PACKAGE:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT.parent), env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 PYTHON_ENV = "BLURD_WORKER_PYTHON"  # headless runs (batch.py) name the worker interpreter here
@@ -60,7 +72,7 @@ def default_python(configured: str | None = None) -> str:
         ok, why = can_run_worker(path)
         if not ok:
             raise WorkerUnavailableError(
-                f"the worker Python '{path}' cannot import torch and diffusers ({why}); run 'Set up worker "
+                f"the worker Python '{path}' cannot import torch, diffusers and blurd ({why}); run 'Set up worker "
                 f"environment' in the BLURD preferences or point 'Worker Python' (or ${PYTHON_ENV}) at an "
                 "interpreter that has them"
             )
@@ -68,8 +80,8 @@ def default_python(configured: str | None = None) -> str:
     ok, why = can_run_worker(sys.executable)
     if not ok:
         raise WorkerUnavailableError(
-            f"this Python ({sys.executable}) cannot import torch and diffusers ({why}); set 'Worker Python' in the "
-            f"BLURD preferences (or ${PYTHON_ENV} for batch.py), or run 'Set up worker environment' there"
+            f"this Python ({sys.executable}) cannot import torch, diffusers and blurd ({why}); set 'Worker Python' "
+            f"in the BLURD preferences (or ${PYTHON_ENV} for batch.py), or run 'Set up worker environment' there"
         )
     return sys.executable
 
@@ -291,8 +303,7 @@ class WorkerClient:
             return proc
         if self._python is None:
             self._python = default_python(self._configured_python)
-        env = dict(os.environ if self._env is None else self._env)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        env = worker_environment(os.environ if self._env is None else self._env)
         env["PYTHONUNBUFFERED"] = "1"
         if not self.allow_downloads:
             env["HF_HUB_OFFLINE"] = "1"  # belt and braces: never touch the network

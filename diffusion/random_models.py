@@ -8,10 +8,12 @@ Worker side only (imports torch).
 
 from __future__ import annotations
 
+import json
 import string
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from diffusers import (
     AutoencoderKL,
@@ -192,6 +194,20 @@ def build_random_models(folder: Path, sizes: ModelSizes = TINY, seed: int = 0) -
     return paths
 
 
+def make_sample(folder: Path, seed: int = 7, factors: dict | None = None) -> Path:
+    """A synthetic sample folder (rgb/depth/normal/palette PNGs of noise, 128x128, plus sample.json) that the
+    worker accepts like a rendered one: for tests and benchmarks of the diffusion stage without Blender."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name in ("rgb", "depth", "normal", "palette"):
+        Image.fromarray(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)).save(folder / f"{name}.png")
+    record = {"id": folder.name, "seed": seed, "factors": factors or {"hair_color": "red"}}
+    (folder / "sample.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
+
+
 TRY_PRESET = "quick_tiny_sd.toml"
 TRY_DIFFUSION = {"steps": 4, "strength": 0.5, "resolution": [64, 64], "guidance": 5.0}
 
@@ -218,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m diffusion.random_models",
+        prog="python -m blurd.diffusion.random_models",
         description="Save tiny random-weight SD 1.5-shaped models (base, depth/normal/colour ControlNets, colour "
         "T2I-Adapter) as diffusers folders, and a preset that sweeps the quick grid and diffuses with them.",
     )

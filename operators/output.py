@@ -6,7 +6,6 @@ factor-applying hook of the scene bindings, and the progress text shown while an
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from bpy.types import PropertyGroup
 from ..factors import default_assignment, validate_assignment
 from ..factors.errors import BlurdError
 from ..presets import shipped_preset_path
+from ..scene import live
+from .properties import factor_values
 
 DEFAULT_OUTPUT = "//blurd_out"  # beside the .blend file ("//" is Blender's blend-relative prefix)
 
@@ -66,10 +67,6 @@ def current_factors(scene: bpy.types.Scene) -> dict[str, Any]:
     props = getattr(scene, "blurd", None)
     if props is None:
         return default_assignment()
-    try:
-        from .properties import factor_values
-    except ImportError:
-        return default_assignment()
     return validate_assignment(factor_values(props), complete=True)
 
 
@@ -81,8 +78,6 @@ def factor_applier() -> Callable[[bpy.types.Scene, Mapping[str, Any], Any], None
     """How the Batch sweep puts factor values into the current scene: through the bindings the scene follows
     (its binding file, or the built-in human's), raising on any binding error. Unlike the sidebar's live
     updates, a sweep must never render a sample whose factors did not reach the scene."""
-    live = importlib.import_module(f"{__package__.rpartition('.')[0]}.scene.live")
-
     def apply(bl_scene: bpy.types.Scene, values: Mapping[str, Any], bindings: Any = None) -> None:
         bound = bindings or live.scene_bindings(bl_scene)
         if bound is None:

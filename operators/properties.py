@@ -8,8 +8,6 @@ Changing any factor calls ``scene.live.on_factors_changed(scene, values)``, the 
 
 from __future__ import annotations
 
-import importlib
-import logging
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,8 +17,7 @@ from bpy.props import EnumProperty, FloatProperty, FloatVectorProperty, PointerP
 from bpy.types import PropertyGroup
 
 from ..factors import FACTORS, Factor, FactorKind, validate_assignment
-
-log = logging.getLogger(__name__)
+from ..scene import live
 
 RGB_SUFFIX = "_rgb"  # the derived colour shown beside a colour factor's enum
 NUMERIC_DECIMALS = 3  # Blender floats are 32-bit: factor values round-trip to 1/1000 of their unit
@@ -28,7 +25,6 @@ NUMERIC_DECIMALS = 3  # Blender floats are 32-bit: factor values round-trip to 1
 # Unit of a factor -> Blender property subtype, so Blender formats and converts the value as it does its own.
 _SUBTYPE_BY_UNIT = {"degrees": "ANGLE", "mm": "DISTANCE_CAMERA", "K": "TEMPERATURE"}
 
-_warned_missing_live = False
 _suspended = 0  # >0 while several factors are set at once: the scene hook runs once afterwards, not per factor
 
 
@@ -99,24 +95,7 @@ def notify_factors_changed(scene: Any) -> None:
     """Call the scene-binding hook with the scene's current factors (no-op while updates are suspended)."""
     if _suspended or scene is None or not hasattr(scene, "blurd"):
         return
-    live = _scene_live()
-    if live is not None:
-        live.on_factors_changed(scene, factor_values(scene.blurd))
-
-
-def _scene_live() -> Any:
-    """The scene-binding module ``scene.live``, or None (logged once) while the scene bindings are not installed."""
-    global _warned_missing_live
-    name = f"{__package__.rpartition('.')[0]}.scene.live"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise  # live.py exists but something it imports is missing: a real error
-        if not _warned_missing_live:
-            log.warning("BLURD: %s is missing; factor changes are not applied to the scene", name)
-            _warned_missing_live = True
-        return None
+    live.on_factors_changed(scene, factor_values(scene.blurd))
 
 
 def _on_factor_update(self: Any, context: Any) -> None:

@@ -17,15 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
-from blender_package import import_module
+
+from blurd import batch, presets
+from blurd.factors import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-sys.path.insert(0, str(ROOT))
-import batch  # noqa: E402 - batch.py lives at the repository root
-
-layout = import_module("factors.layout")
-presets = import_module("presets")
 
 KILL_PRESET = """\
 format = 1
@@ -44,8 +41,8 @@ thumbnail_size = 32
 """
 DRIVER = (
     "import sys\n"
-    f"sys.path[:0] = [{str(ROOT)!r}, {str(TESTS)!r}]\n"
-    "import batch, tiny_scene\n"
+    "import tiny_scene\n"  # run with cwd=tests/, which `python -c` puts first on sys.path
+    "from blurd import batch\n"
     "sys.exit(batch.main(sys.argv, build_scene=tiny_scene.build_scene, apply_factors=tiny_scene.apply_factors))\n"
 )
 
@@ -110,7 +107,7 @@ def test_a_sweep_killed_mid_way_resumes_to_a_complete_dataset(tmp_path, preset):
     command = [sys.executable, "-c", DRIVER, "--", "--preset", str(preset), "--out", str(out), "--no-progress"]
     grid_ids = sorted(s.id for s in presets.load_preset(preset).grid)
 
-    victim = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(command, cwd=TESTS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not list(out.glob(f"{layout.SAMPLES_DIR}/*/{layout.SAMPLE_JSON}")):
         assert victim.poll() is None and time.monotonic() < deadline, "the sweep ended before its first sample"
@@ -120,7 +117,7 @@ def test_a_sweep_killed_mid_way_resumes_to_a_complete_dataset(tmp_path, preset):
     complete_before = {p.parent.name for p in out.glob(f"{layout.SAMPLES_DIR}/*/{layout.SAMPLE_JSON}")}
     assert 0 < len(complete_before) < len(grid_ids)  # killed mid-way
 
-    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(command, cwd=TESTS, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"{len(complete_before)} skipped" in again.stdout
 
@@ -149,7 +146,7 @@ def test_the_sweep_runs_without_pillow_or_tqdm_as_in_blenders_own_python(tmp_pat
     out = tmp_path / "out"
     blocked = "import sys\nsys.modules['PIL'] = None\nsys.modules['tqdm'] = None\n"  # None: import fails
     run = subprocess.run([sys.executable, "-c", blocked + DRIVER, "--", "--preset", str(preset), "--out", str(out),
-                          "--limit", "2"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          "--limit", "2"], cwd=TESTS, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "2 rendered" in run.stdout and "no contact sheet" in run.stdout
     rows = [json.loads(line) for line in (out / layout.MANIFEST).read_text().splitlines()]

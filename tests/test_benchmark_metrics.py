@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmark import metrics as m
-from factors import FACTOR_BY_NAME, default_assignment
+from blurd.benchmark import metrics as m
+from blurd.factors import FACTOR_BY_NAME, default_assignment
 
 
 def table(sweep: dict[str, list], fixed: dict | None = None) -> list[dict]:

@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark import cli
-from benchmark.cache import cache_folder
-from benchmark.dataset import load_dataset
-from benchmark.encoders import make_encoder, parse_model_spec
-from benchmark.errors import BenchmarkError
-from benchmark.evaluate import EvalOptions, evaluate_model
-from benchmark.report import CSV_COLUMNS, evaluation_to_dict, load_results
-from benchmark.tiny import save_tiny_clip, write_synthetic_dataset
-from factors import FACTOR_BY_NAME, FACTORS, captions
+from blurd.benchmark import cli
+from blurd.benchmark.cache import cache_folder
+from blurd.benchmark.dataset import load_dataset
+from blurd.benchmark.encoders import make_encoder, parse_model_spec
+from blurd.benchmark.errors import BenchmarkError
+from blurd.benchmark.evaluate import EvalOptions, evaluate_model
+from blurd.benchmark.report import CSV_COLUMNS, evaluation_to_dict, load_results
+from blurd.benchmark.tiny import save_tiny_clip, write_synthetic_dataset
+from blurd.factors import FACTOR_BY_NAME, FACTORS, captions
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = {"hair_color": ["red", "green", "blue"], "shirt_color": ["white", "black"], "race": ["asian", "african"]}
@@ -208,7 +208,7 @@ def test_tiny_clip_loads_through_the_real_loader_and_tokenizes_real_bpe(tiny_cli
 def test_device_choice():
     import torch
 
-    from benchmark.device import resolve_device
+    from blurd.benchmark.device import resolve_device
 
     assert resolve_device("cpu") == "cpu"
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
@@ -364,8 +364,8 @@ def test_the_console_command_reports_bad_input_before_work(synthetic, tiny_clip,
 
 
 def test_python_dash_m_benchmark_runs(synthetic):
-    run = subprocess.run([sys.executable, "-m", "benchmark", "info", str(synthetic)], capture_output=True, text=True,
-                         cwd=ROOT, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "blurd.benchmark", "info", str(synthetic)], capture_output=True,
+                         text=True, cwd=synthetic, timeout=120)  # any folder: the package is installed
     assert run.returncode == 0, run.stderr
     assert "12 complete samples" in run.stdout and "varies hair_color: red, green, blue" in run.stdout
 
@@ -388,7 +388,7 @@ def test_the_benchmark_runs_on_a_real_rendered_dataset(real_dataset, tiny_clip, 
 
 
 def test_captions_too_long_for_the_text_model_are_counted_also_from_the_cache(tmp_path, tiny_clip):
-    from benchmark.evaluate import CaptionFactors
+    from blurd.benchmark.evaluate import CaptionFactors
 
     data = write_synthetic_dataset(tmp_path / "d", {"hair_color": ["red", "blue"]}, modes=())
     options = EvalOptions(caption_factors=CaptionFactors.ALL)  # all twenty factors: over 77 tokens
@@ -427,8 +427,8 @@ def test_render_to_harbinger_equivariance_on_a_real_rendered_and_diffused_datase
 def test_exports_of_a_real_rendered_dataset(real_dataset, tmp_path):
     import pandas as pd
 
-    from benchmark.exports import export_parquet
-    from factors import layout
+    from blurd.benchmark.exports import export_parquet
+    from blurd.factors import layout
 
     df = pd.read_parquet(export_parquet(load_dataset(real_dataset), tmp_path / "t.parquet"))
     assert len(df) == len(load_dataset(real_dataset).samples)
@@ -449,7 +449,7 @@ def test_a_hub_id_loads_offline_from_the_hugging_face_cache(synthetic, tiny_clip
     (repo / "refs" / "main").write_text(commit)
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
     out = tmp_path / "results"
-    run = subprocess.run([sys.executable, "-m", "benchmark", "evaluate", str(synthetic), "--model",
+    run = subprocess.run([sys.executable, "-m", "blurd.benchmark", "evaluate", str(synthetic), "--model",
                           "test-org/tiny-clip", "--source", "render", "--out", str(out), "--quiet", "--no-figures"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-2000:]

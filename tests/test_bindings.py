@@ -10,14 +10,13 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
-from blender_package import REPO_ROOT, import_module
 
-bindings_mod = import_module("scene.bindings")
-live = import_module("scene.live")
-factors = import_module("factors")
-errors = import_module("factors.errors")
+from blurd import factors
+from blurd.factors import errors
+from blurd.scene import bindings as bindings_mod
+from blurd.scene import live
 
-DOC = REPO_ROOT / "docs" / "bindings.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "bindings.md"
 
 
 def doc_binding_toml() -> str:

@@ -8,10 +8,11 @@ import time
 
 import diffusion_fixtures as fx
 import pytest
-from diffusion_fixtures import make_sample, tiny_settings
+from diffusion_fixtures import tiny_settings
 
-from diffusion.client import DiffusionQueue, Progress, WorkerClient
-from diffusion.errors import RequestCancelledError, RequestFailedError, WorkerCrashedError, WorkerUnavailableError
+from blurd.diffusion.client import DiffusionQueue, Progress, WorkerClient
+from blurd.diffusion.errors import RequestCancelledError, RequestFailedError, WorkerCrashedError, WorkerUnavailableError
+from blurd.diffusion.random_models import make_sample
 
 tiny_models, worker = fx.tiny_models, fx.worker  # fixtures, requested by name below
 LONG = {"steps": 400, "resolution": [128, 128]}  # minutes of work if nothing stops it

@@ -7,7 +7,7 @@ import pytest
 from diffusion_fixtures import extension_module, tiny_settings
 from PIL import Image
 
-from diffusion.modes import MODES
+from blurd.diffusion.modes import MODES
 
 tiny_models, worker = fx.tiny_models, fx.worker  # fixtures, requested by name below
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from diffusion_fixtures import ROOT  # noqa: F401  (puts the repository root on sys.path)
 
-from diffusion.errors import DiffusionError
-from diffusion.modes import MODES, Condition, get_mode, parse_modes
-from diffusion.settings import ColourConditioner, DiffusionSettings, DType, Scheduler
-from factors.errors import PresetError
+from blurd.diffusion.errors import DiffusionError
+from blurd.diffusion.modes import MODES, Condition, get_mode, parse_modes
+from blurd.diffusion.settings import ColourConditioner, DiffusionSettings, DType, Scheduler
+from blurd.factors.errors import PresetError
 
 
 def test_defaults_follow_the_paper():

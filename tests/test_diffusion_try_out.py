@@ -1,20 +1,15 @@
-"""`python -m diffusion.random_models DIR`: tiny models plus a preset a new user can diffuse with, offline."""
+"""`python -m blurd.diffusion.random_models DIR`: tiny models plus a preset a new user can diffuse with, offline."""
 
-import sys
 from pathlib import Path
 
-import blender_package
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from diffusion import random_models  # noqa: E402
+from blurd import presets
+from blurd.diffusion import random_models
 
 
 def test_try_out_preset_loads_and_points_at_the_saved_models(tmp_path, capsys):
     assert random_models.main([str(tmp_path / "tiny")]) == 0
     preset_path = tmp_path / "tiny" / random_models.TRY_PRESET
     assert str(preset_path) in capsys.readouterr().out
-    presets = blender_package.import_module("presets")
     preset = presets.load_preset(preset_path)
     quick = presets.load_preset(presets.shipped_preset_path("quick"))
     assert preset.grid == quick.grid and preset.render == quick.render  # the quick sweep ...

@@ -7,12 +7,13 @@ import json
 import diffusion_fixtures as fx
 import numpy as np
 import pytest
-from diffusion_fixtures import SIZE, make_sample, tiny_settings
+from diffusion_fixtures import SIZE, tiny_settings
 from PIL import Image
 
-from diffusion.client import DiffusionQueue, Progress
-from diffusion.errors import RequestFailedError
-from diffusion.modes import MODES
+from blurd.diffusion.client import DiffusionQueue, Progress
+from blurd.diffusion.errors import RequestFailedError
+from blurd.diffusion.modes import MODES
+from blurd.diffusion.random_models import make_sample
 
 tiny_models, worker = fx.tiny_models, fx.worker  # fixtures, requested by name below
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark import cli
-from benchmark.dataset import load_dataset
-from benchmark.errors import BenchmarkError
-from benchmark.exports import export_imagefolder, export_parquet, export_webdataset
-from benchmark.tiny import write_synthetic_dataset
-from factors import FACTORS, captions, layout
+from blurd.benchmark import cli
+from blurd.benchmark.dataset import load_dataset
+from blurd.benchmark.errors import BenchmarkError
+from blurd.benchmark.exports import export_imagefolder, export_parquet, export_webdataset
+from blurd.benchmark.tiny import write_synthetic_dataset
+from blurd.factors import FACTORS, captions, layout
 
 SWEEP = {"hair_color": ["red", "green", "blue"], "age": [30, 70]}
 

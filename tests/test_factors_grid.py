@@ -2,9 +2,9 @@
 
 import pytest
 
-from factors import FACTORS, FactorError
-from factors.grid import Grid, GridError, Rule, parse_shard, shard
-from factors.ids import sample_id, sample_seed
+from blurd.factors import FACTORS, FactorError
+from blurd.factors.grid import Grid, GridError, Rule, parse_shard, shard
+from blurd.factors.ids import sample_id, sample_seed
 
 HAIR_MALE = ["none", "buzzcut", "short_combed", "bald_top", "undercut"]
 HAIR_FEMALE = ["bob_long", "afro_dreads"]

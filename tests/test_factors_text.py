@@ -2,9 +2,9 @@
 
 import pytest
 
-from factors import FACTORS, FactorError
-from factors.captions import class_phrase, multi_caption, single_caption
-from factors.prompt import NEGATIVE_PROMPT, build_negative_prompt, build_prompt
+from blurd.factors import FACTORS, FactorError
+from blurd.factors.captions import class_phrase, multi_caption, single_caption
+from blurd.factors.prompt import NEGATIVE_PROMPT, build_negative_prompt, build_prompt
 
 SUFFIX = "8k uhd, dslr, soft lighting, high quality, film grain, Fujifilm XT3"
 

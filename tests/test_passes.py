@@ -12,14 +12,11 @@ import bpy
 import numpy as np
 import pytest
 import tiny_scene
-from blender_package import import_module
 from PIL import Image
 
-layout = import_module("factors.layout")
-render = import_module("scene.render")
-passes = import_module("scene.passes")
-pass_images = import_module("scene.pass_images")
-RenderSettings = import_module("presets.settings").RenderSettings
+from blurd.factors import layout
+from blurd.presets.settings import RenderSettings
+from blurd.scene import pass_images, render
 
 SIZE = 48
 SETTINGS = RenderSettings(resolution=(SIZE, SIZE), samples=4, denoise=False, threads=1, palette_cells=4)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,13 +12,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from blender_package import import_module, package_parent
 
-presets = import_module("presets")
-reader = import_module("presets.reader")
-settings = import_module("presets.settings")
-schema = import_module("factors.schema")
-errors = import_module("factors.errors")
+from blurd import presets
+from blurd.factors import errors, schema
+from blurd.presets import reader, settings
+
 PresetError = errors.PresetError
 
 QUICK = presets.shipped_preset_path("quick")
@@ -153,8 +150,7 @@ def test_reader_needs_neither_bpy_nor_torch(tmp_path):
         print("ok")
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(package_parent())}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 

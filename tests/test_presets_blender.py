@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-import types
 
+import bpy
 import pytest
-from blender_package import import_blurd, import_module
 
-bpy = pytest.importorskip("bpy")
-
-blurd = import_blurd()
-schema = import_module("factors.schema")
-errors = import_module("factors.errors")
-presets = import_module("presets")
-properties = import_module("operators.properties")
+import blurd
+from blurd import presets
+from blurd.factors import errors, schema
+from blurd.operators import properties
 
 FACTORS = schema.FACTORS
 LOOK = {"age": 70, "gender": "female", "race": "asian", "hair_style": "bob_long", "hair_color": "red",
@@ -121,11 +116,11 @@ def test_values_outside_the_range_are_clamped_by_blender(props):
 
 @pytest.fixture()
 def hook_calls(monkeypatch):
-    """A stand-in ``scene.live`` module recording the hook's calls (the real bindings come with the scene issue)."""
+    """The scene hook ``scene.live.on_factors_changed``, recording its calls instead of applying bindings."""
+    from blurd.scene import live
+
     calls = []
-    live = types.ModuleType("blurd.scene.live")
-    live.on_factors_changed = lambda scene, values: calls.append((scene, dict(values)))
-    monkeypatch.setitem(sys.modules, "blurd.scene.live", live)
+    monkeypatch.setattr(live, "on_factors_changed", lambda scene, values: calls.append((scene, dict(values))))
     return calls
 
 

@@ -11,14 +11,12 @@ import json
 import bpy
 import pytest
 import tiny_scene
-from blender_package import import_module
 
-layout = import_module("factors.layout")
-ids = import_module("factors.ids")
-output = import_module("operators.output")
-render_op = import_module("operators.render")
-batch_op = import_module("operators.batch")
-panel = import_module("panels.output")
+from blurd.factors import ids, layout
+from blurd.operators import batch as batch_op
+from blurd.operators import output
+from blurd.operators import render as render_op
+from blurd.panels import output as panel
 
 MODULES = (output, render_op, batch_op, panel)
 PRESET = """\

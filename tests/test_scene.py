@@ -13,15 +13,12 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
-from blender_package import import_module
 from PIL import Image
 
-builder = import_module("scene.builder")
-render = import_module("scene.render")
-factors = import_module("factors")
-layout = import_module("factors.layout")
-ids = import_module("factors.ids")
-RenderSettings = import_module("presets.settings").RenderSettings
+from blurd import factors
+from blurd.factors import ids, layout
+from blurd.presets.settings import RenderSettings
+from blurd.scene import builder, render
 
 SIZE = 64
 SETTINGS = RenderSettings(resolution=(SIZE, SIZE), samples=4, denoise=False, threads=2)
@@ -102,7 +99,7 @@ def test_populate_scene_builds_into_a_new_scene_once():
 
 def test_focal_length_binding_keeps_the_head_framed():
     """The binding file's camera distances are rig.framing_distance, so every lens shows the same head size."""
-    rig = import_module("scene.rig")
+    from blurd.scene import rig
     scene = builder.build_scene(SETTINGS)
     camera = bpy.data.objects[rig.CAMERA_NAME]
     for lens in (35, 50, 85, 120):

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tiny_scene
-from blender_package import import_module
 from PIL import Image
 
-layout = import_module("factors.layout")
-Grid = import_module("factors.grid").Grid
-settings = import_module("presets.settings")
-sweep = import_module("scene.sweep")
+from blurd.factors import layout
+from blurd.factors.grid import Grid
+from blurd.presets import settings
+from blurd.scene import sweep
 
 RENDER = settings.RenderSettings(resolution=(32, 32), samples=1, denoise=False, threads=1)
 GRID = Grid(sweep={"hair_color": ["red", "blue", "green"], "camera_angle": [0, 15]})  # six samples

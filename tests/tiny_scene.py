@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import bpy
-from blender_package import import_module
 
 CAMERA_DISTANCE = 5.0
 
@@ -85,7 +84,7 @@ def _place_camera(camera: bpy.types.Object, yaw_degrees: float) -> None:
 
 def apply_factors(scene: bpy.types.Scene, values: Mapping[str, Any], bindings=None) -> None:
     """hair_color -> sphere base colour; camera_angle -> camera yaw."""
-    factors = import_module("factors")
+    from blurd import factors
     if "hair_color" in values:
         rgb = factors.FACTOR_BY_NAME["hair_color"].rgb(values["hair_color"])
         principled = bpy.data.materials["SphereMaterial"].node_tree.nodes["Principled BSDF"]

@@ -1,4 +1,4 @@
-"""Entry point: ``python -m diffusion.worker`` serves requests on stdin/stdout until EOF or shutdown."""
+"""Entry point: ``python -m blurd.diffusion.worker`` serves requests on stdin/stdout until EOF or shutdown."""
 
 from .server import main
 
