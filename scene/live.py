@@ -39,14 +39,38 @@ def scene_bindings(bl_scene: bpy.types.Scene) -> Bindings | None:
 
 
 def on_factors_changed(bl_scene: bpy.types.Scene, values: Mapping[str, Any]) -> None:
-    """Apply ``values`` to the scene through its bindings; a scene with no bindings is left as it is."""
+    """Apply ``values`` to the scene through its bindings; a scene with no bindings is left as it is.
+
+    Never raises: it runs inside Blender's property-update callbacks, where an exception would only be printed and
+    the sidebar would go on as if the factor had been applied. Every error, expected or not, is kept in
+    ``blurd_binding_error`` for the Bindings panel.
+    """
     try:
         bindings = scene_bindings(bl_scene)
         if bindings is not None:
             bindings.apply(bl_scene, values)
-    except BlurdError as exc:
-        bl_scene[ERROR_PROP] = str(exc)
-        print(f"BLURD: {exc}")
+    except Exception as exc:  # noqa: BLE001 - see the docstring: nothing may escape an update callback
+        report_error(bl_scene, exc)
         return
+    clear_error(bl_scene)
+
+
+def report_error(bl_scene: bpy.types.Scene, exc: BaseException) -> str:
+    """Keep ``exc`` as the scene's last binding error (BLURD errors as they are; others with their type)."""
+    message = str(exc) if isinstance(exc, BlurdError) else f"{type(exc).__name__}: {exc}"
+    try:
+        bl_scene[ERROR_PROP] = message
+    except (TypeError, AttributeError, RuntimeError):  # a scene that is being freed: printing is all that is left
+        pass
+    print(f"BLURD: {message}")
+    return message
+
+
+def clear_error(bl_scene: bpy.types.Scene) -> None:
     if ERROR_PROP in bl_scene:
         del bl_scene[ERROR_PROP]
+
+
+def last_error(bl_scene: bpy.types.Scene) -> str:
+    """The scene's last binding error ("" when the last update went through)."""
+    return str(bl_scene.get(ERROR_PROP, ""))

@@ -4,89 +4,23 @@ docs/bindings.md driving a user's rig of a few primitives (the doc's TOML is the
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import bpy
 import numpy as np
 import pytest
+from user_rig import build_primitive_rig, doc_binding_toml
 
 from blurd import factors
 from blurd.factors import errors
 from blurd.scene import bindings as bindings_mod
 from blurd.scene import live
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "bindings.md"
-
-
-def doc_binding_toml() -> str:
-    """The first ```toml block of docs/bindings.md: the worked example's binding file."""
-    match = re.search(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert match, "docs/bindings.md has no toml example"
-    return match.group(1)
-
 
 def write(tmp_path: Path, text: str, name: str = "rig.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _sphere(name: str, radius: float, location, material: bpy.types.Material) -> bpy.types.Object:
-    import bmesh  # needs bpy imported first
-
-    mesh = bpy.data.meshes.new(name)
-    bm = bmesh.new()
-    bmesh.ops.create_uvsphere(bm, u_segments=16, v_segments=8, radius=radius)
-    bm.to_mesh(mesh)
-    bm.free()
-    obj = bpy.data.objects.new(name, mesh)
-    obj.location = location
-    obj.data.materials.append(material)
-    bpy.context.scene.collection.objects.link(obj)
-    return obj
-
-
-def build_primitive_rig() -> bpy.types.Scene:
-    """The rig described in docs/bindings.md."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    scene = bpy.context.scene
-    scene.render.engine = "CYCLES"
-    scene.render.threads_mode = "FIXED"
-    scene.render.threads = 1
-    scene.render.resolution_x = scene.render.resolution_y = 32
-    scene.cycles.samples = 2
-    scene.cycles.use_denoising = False
-    mats = {}
-    for name in ("Skin", "HairMat", "BeardMat", "ShirtMat"):
-        mats[name] = bpy.data.materials.new(name)
-    tree = mats["ShirtMat"].node_tree
-    rgb = tree.nodes.new("ShaderNodeRGB")
-    rgb.name = "Shirt RGB"
-    tree.links.new(rgb.outputs[0], tree.nodes["Principled BSDF"].inputs["Base Color"])
-    head = _sphere("Head", 1.0, (0, 0, 0), mats["Skin"])
-    head.shape_key_add(name="Basis")
-    for key in ("Old", "Female"):
-        head.shape_key_add(name=key, from_mix=False)
-    _sphere("Hair", 1.05, (0, 0, 0.35), mats["HairMat"]).scale = (1, 1, 0.6)
-    _sphere("Beard", 0.4, (0, -0.6, -0.8), mats["BeardMat"])
-    _sphere("Shirt", 1.5, (0, 0, -2.2), mats["ShirtMat"])
-    orbit = bpy.data.objects.new("Orbit", None)
-    scene.collection.objects.link(orbit)
-    cam = bpy.data.objects.new("Cam", bpy.data.cameras.new("CamData"))
-    scene.collection.objects.link(cam)
-    cam.parent = orbit
-    cam.location = (0, -8, 0)
-    cam.rotation_euler = (math.pi / 2, 0, 0)
-    scene.camera = cam
-    light_data = bpy.data.lights.new("KeyData", "AREA")
-    light_data.use_temperature = True
-    key = bpy.data.objects.new("Key", light_data)
-    key.location = (-3, -4, 3)
-    scene.collection.objects.link(key)
-    world = bpy.data.worlds.new("Sky")
-    scene.world = world
-    return scene
 
 
 # ------------------------------------------------------------------------------------------------- parsing
@@ -198,10 +132,13 @@ def test_worked_example_drives_the_primitive_rig(tmp_path):
     assert tuple(hair)[:3] == pytest.approx(factors.COLOURS["red"])
     shirt = bpy.data.materials["ShirtMat"].node_tree.nodes["Shirt RGB"].outputs[0].default_value
     assert tuple(shirt)[:3] == pytest.approx(factors.COLOURS["green"])
-    assert bpy.data.objects["Orbit"].rotation_euler[2] == pytest.approx(math.radians(30))
+    yaw = math.radians(30)  # the camera orbit: 8 m from the head at 50 mm, so 13.6 m at 85 mm, turned by 30 degrees
+    cam = bpy.data.objects["Cam"].matrix_world.translation
+    assert tuple(cam) == pytest.approx((13.6 * math.sin(yaw), -13.6 * math.cos(yaw), 0.0), abs=1e-4)
     assert bpy.data.cameras["CamData"].lens == pytest.approx(85)
     assert bpy.data.lights["KeyData"].energy == pytest.approx(900)
     assert bpy.data.lights["KeyData"].temperature == pytest.approx(3200)
+    assert bpy.data.lights["KeyData"].use_temperature  # switched on by the binding, off in the rig
     sky = bpy.data.worlds["Sky"].node_tree.nodes["Background"].inputs["Color"].default_value
     assert tuple(sky) == pytest.approx((1.0, 0.5, 0.2, 1.0))
 
