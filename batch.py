@@ -115,12 +115,12 @@ def unwritable_reason(out: Path) -> str:
 
 
 def diffusion_queue(modes: tuple, preset: Any, allow_downloads: bool = False) -> Any:
-    """The batch diffusion stage for --diffuse: a diffusion.client.DiffusionQueue whose ``submit`` is the sweep's
+    """The batch diffusion stage for --diffuse: a DiffusionQueue whose ``submit`` is the sweep's
     per-sample hook (each rendered sample diffuses in a worker process while the next one renders); None
     without modes."""
     if not modes:
         return None
-    from blurd.diffusion.client import DiffusionQueue
+    from blurd.diffusion.batch_queue import DiffusionQueue
 
     return DiffusionQueue(preset.diffusion, modes, allow_downloads=allow_downloads)
 

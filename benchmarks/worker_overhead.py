@@ -21,8 +21,8 @@ from pathlib import Path
 import torch  # noqa: E402
 from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, StableDiffusionPipeline  # noqa: E402
 
-from blurd.diffusion.client import WorkerClient  # noqa: E402
 from blurd.diffusion.modes import Condition, get_mode  # noqa: E402
+from blurd.diffusion.process import WorkerClient  # noqa: E402
 from blurd.diffusion.random_models import build_random_models, make_sample  # noqa: E402
 from blurd.diffusion.settings import DiffusionSettings  # noqa: E402
 from blurd.diffusion.worker.conditioning import batch_tensor, load_sample  # noqa: E402

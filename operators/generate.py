@@ -12,10 +12,11 @@ from typing import Any
 import bpy
 from bpy.types import Operator
 
-from ..diffusion.client import Progress, Request, Status
+from ..dataset import layout
 from ..diffusion.errors import RequestCancelledError, RequestFailedError
+from ..diffusion.requests import Progress, Request, Status
 from ..diffusion.settings import DiffusionSettings
-from ..factors import ids, layout
+from ..factors import ids
 from ..factors.errors import BlurdError
 from .output import current_factors, output_folder, scene_has_camera
 from .worker import worker_client

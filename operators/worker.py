@@ -1,6 +1,6 @@
 """The Blender side's one diffusion worker, and the preference buttons: set up its venv, check it, stop it.
 
-Blender never imports torch: it holds a diffusion.client.WorkerClient, which runs the worker as a subprocess.
+Blender never imports torch: it holds a diffusion.process.WorkerClient, which runs the worker as a subprocess.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import bpy
 from bpy.types import Operator
 
-from ..diffusion.client import WorkerClient
 from ..diffusion.errors import DiffusionError
+from ..diffusion.process import WorkerClient
 
 ROOT_PACKAGE = __package__.rpartition(".")[0]  # the extension's package (bl_ext.<repo>.blurd)
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "diffusion" / "requirements-worker.txt"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from blurd.diffusion.client import WorkerClient
+from blurd.diffusion.process import WorkerClient
 from blurd.diffusion.settings import DiffusionSettings
 
 ROOT = Path(__file__).resolve().parent.parent

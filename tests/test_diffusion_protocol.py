@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import time
+import subprocess
+import sys
 
 import diffusion_fixtures as fx
 import pytest
 from diffusion_fixtures import tiny_settings
 
-from blurd.diffusion.client import DiffusionQueue, Progress, WorkerClient
+from blurd.diffusion.batch_queue import DiffusionQueue
 from blurd.diffusion.errors import RequestCancelledError, RequestFailedError, WorkerCrashedError, WorkerUnavailableError
+from blurd.diffusion.interpreter import WORKER_MODULE
+from blurd.diffusion.process import WorkerClient
 from blurd.diffusion.random_models import make_sample
+from blurd.diffusion.requests import Progress
 
 tiny_models, worker = fx.tiny_models, fx.worker  # fixtures, requested by name below
 LONG = {"steps": 400, "resolution": [128, 128]}  # minutes of work if nothing stops it
@@ -79,25 +84,29 @@ def test_wrong_kind_of_model_folder_is_named(tmp_path, tiny_models, worker):
         worker.run([(sample, "tempered")], settings)
 
 
-def test_malformed_messages_get_errors_and_do_not_kill_the_worker(tiny_models, worker):
-    worker.start()
-    pid = worker.pid
-    for line in ("this is not json", "[1, 2]", '{"no_type": 1}', '{"type": "generate"}'):
-        worker.send_raw_line(line)
-    with pytest.raises(RequestFailedError, match="unknown request type 'dream'"):
-        worker.submit({"type": "dream"}).reply(timeout=60)
-    with pytest.raises(RequestFailedError, match="non-empty 'jobs'"):
-        worker.submit({"type": "generate", "jobs": []}).reply(timeout=60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any("not JSON" in line for line in worker_tail(worker)):
-        time.sleep(0.1)
-    tail = "\n".join(worker_tail(worker))
-    assert "not JSON" in tail and "a message must be a JSON object" in tail and "needs a string 'type'" in tail
-    assert worker.info()["pid"] == pid == worker.pid
-
-
-def worker_tail(client) -> list[str]:
-    return list(client._proc.stderr_tail) if client._proc else []
+def test_malformed_messages_get_errors_and_do_not_kill_the_worker(tmp_path):
+    """The worker process itself, fed raw lines as any client could send them: each bad line gets an error reply
+    and the next good request is still answered by the same process."""
+    worker = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, cwd=tmp_path, env={**os.environ,
+                                                                                      "HF_HUB_OFFLINE": "1"})
+    try:
+        assert json.loads(worker.stdout.readline())["type"] == "ready"
+        for line in ("this is not json", "[1, 2]", '{"no_type": 1}', '{"type": "generate", "id": "g"}',
+                     '{"type": "dream", "id": "d"}', '{"type": "info", "id": "last"}'):
+            worker.stdin.write(line + "\n")
+        worker.stdin.flush()
+        replies = []
+        while not replies or replies[-1].get("id") != "last":
+            replies.append(json.loads(worker.stdout.readline()))
+        errors = " | ".join(r.get("message", "") for r in replies if r["type"] == "error")
+        assert "not JSON" in errors and "a message must be a JSON object" in errors
+        assert "needs a string 'type'" in errors
+        assert "unknown request type 'dream'" in errors and "non-empty 'jobs'" in errors
+        assert replies[-1]["type"] == "info" and replies[-1]["pid"] == worker.pid
+    finally:
+        worker.stdin.close()
+        assert worker.wait(60) == 0  # EOF on stdin ends the worker cleanly
 
 
 def test_unusable_worker_python_fails_before_the_batch_starts(tiny_models):

@@ -10,10 +10,11 @@ import pytest
 from diffusion_fixtures import SIZE, tiny_settings
 from PIL import Image
 
-from blurd.diffusion.client import DiffusionQueue, Progress
+from blurd.diffusion.batch_queue import DiffusionQueue
 from blurd.diffusion.errors import RequestFailedError
 from blurd.diffusion.modes import MODES
 from blurd.diffusion.random_models import make_sample
+from blurd.diffusion.requests import Progress
 
 tiny_models, worker = fx.tiny_models, fx.worker  # fixtures, requested by name below
 
