@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BlurdError
-from .ids import canonical_sample_id, sample_seed
+from .ids import DEFAULT_SEED_FROM, SeedPolicy, canonical_sample_id
 from .schema import FACTOR_NAMES, Value
 from .validate import canonical_value, validate_assignment
 
@@ -80,7 +80,8 @@ class Grid:
     rules: Sequence[Rule] = ()
     samples: int | None = None  # None: the whole product; N: N distinct samples drawn with ``seed``
     seed: int = 0
-    seed_salt: int = 0  # mixes into every sample's seed (factors.ids.sample_seed)
+    seed_salt: int = 0  # mixes into every sample's seed
+    seed_from: tuple[str, ...] | str = DEFAULT_SEED_FROM  # what seeds hash (factors.ids.SeedPolicy); "sample": ids
 
     def __post_init__(self) -> None:
         both = sorted(set(self.fixed) & set(self.sweep))
@@ -104,6 +105,14 @@ class Grid:
         object.__setattr__(self, "rules", tuple(r if isinstance(r, Rule) else Rule(**r) for r in self.rules))
         if self.samples is not None and (isinstance(self.samples, bool) or self.samples < 1):
             raise GridError(f"grid samples must be a positive whole number, not {self.samples!r}")
+        policy = SeedPolicy(self.seed_from, self.seed_salt)  # checks the factor names
+        object.__setattr__(self, "seed_from", policy.seed_from)
+        object.__setattr__(self, "_policy", policy)
+
+    @property
+    def seed_policy(self) -> SeedPolicy:
+        """How the samples' seeds are made (recorded in each sample.json)."""
+        return self._policy
 
     @property
     def product_size(self) -> int:
@@ -170,7 +179,7 @@ class Grid:
             raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
         for index, values in enumerate(selected):
             sid = canonical_sample_id(values)
-            yield Sample(index, sid, sample_seed(sid, self.seed_salt), values)
+            yield Sample(index, sid, self._policy.seed(values, sid), values)
 
     def count(self) -> int:
         """How many samples the grid yields."""

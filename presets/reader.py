@@ -19,6 +19,7 @@ from typing import Any
 
 from ..factors.errors import BlurdError, FactorError, PresetError
 from ..factors.grid import Grid, Rule
+from ..factors.ids import DEFAULT_SEED_FROM, SEED_PER_SAMPLE
 from ..factors.schema import FACTOR_NAMES, Value
 from ..factors.validate import canonical_value, validate_assignment
 from .fields import (
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 FORMATS = ("toml", "json")
 TOP_LEVEL_KEYS = ("format", "name", "description", "factors", "grid", "render", "diffusion", "output")
-GRID_KEYS = ("sweep", "rules", "samples", "seed", "seed_salt")
+GRID_KEYS = ("sweep", "rules", "samples", "seed", "seed_salt", "seed_from")
 RULE_KEYS = ("when", "allow", "deny")
 MAX_SAMPLES = 100_000_000
 MAX_SEED = 2**32 - 1
@@ -229,16 +230,34 @@ def _grid(raw: Any, fixed: Mapping[str, Value], where: Where) -> Grid:
         samples = as_int(samples, where.child("samples"), 1, MAX_SAMPLES)
     seed = as_int(table.get("seed", 0), where.child("seed"), 0, MAX_SEED)
     seed_salt = as_int(table.get("seed_salt", 0), where.child("seed_salt"), 0, MAX_SEED)
+    seed_from = _seed_from(table.get("seed_from", DEFAULT_SEED_FROM), where.child("seed_from"))
     # The grid fixes every factor it does not sweep (defaults written out), so a preset written back with every
     # factor pinned reads as the same grid.
     pinned = {k: v for k, v in validate_assignment(fixed, complete=True).items() if k not in sweep}
     try:
-        grid = Grid(fixed=pinned, sweep=sweep, rules=rules, samples=samples, seed=seed, seed_salt=seed_salt)
+        grid = Grid(fixed=pinned, sweep=sweep, rules=rules, samples=samples, seed=seed, seed_salt=seed_salt,
+                    seed_from=seed_from)
         if grid.samples is not None or grid.product_size <= EAGER_COUNT_LIMIT:
             grid.count()  # an empty grid, or more samples than it holds, fails here and not mid-sweep
     except BlurdError as exc:
         raise where.error(str(exc), "") from None
     return grid
+
+
+def _seed_from(raw: Any, where: Where) -> tuple[str, ...] | str:
+    """``[grid] seed_from``: a list of factor names, or "sample" (each sample its own seed)."""
+    if isinstance(raw, str):
+        if raw.lower() != SEED_PER_SAMPLE:
+            raise where.error(f"unknown seed policy {raw!r}",
+                              f'write a list of factor names, e.g. seed_from = {list(DEFAULT_SEED_FROM)}, or '
+                              f'seed_from = "{SEED_PER_SAMPLE}" for independent noise per sample')
+        return SEED_PER_SAMPLE
+    names = as_list(raw, where)
+    for i, name in enumerate(names):
+        _factor_name(name, where.child(i))
+    if len(set(names)) != len(names):
+        raise where.error(f"lists a factor twice: {list(names)}", "list each factor once")
+    return tuple(names)
 
 
 def _render(raw: Any, where: Where) -> RenderSettings:

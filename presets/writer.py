@@ -43,7 +43,7 @@ def _diffusion_table(diffusion: Any) -> dict[str, Any]:
 def preset_to_mapping(preset: Preset) -> dict[str, Any]:
     """The data of a preset file for ``preset``; every non-swept factor is written, so defaults can't drift."""
     grid = preset.grid
-    grid_table: dict[str, Any] = {"seed": grid.seed, "seed_salt": grid.seed_salt}
+    grid_table: dict[str, Any] = {"seed": grid.seed, "seed_salt": grid.seed_salt, "seed_from": grid.seed_from}
     if grid.samples is not None:
         grid_table["samples"] = grid.samples
     grid_table["sweep"] = {name: list(values) for name, values in grid.sweep.items()}

@@ -40,7 +40,7 @@ def test_deny_rule():
 
 
 def test_samples_are_complete_with_stable_ids_and_seeds():
-    grid = Grid(sweep={"hair_color": ["red", "blue"]}, seed_salt=3)
+    grid = Grid(sweep={"hair_color": ["red", "blue"]}, seed_salt=3, seed_from="sample")
     samples = list(grid)
     assert [s.index for s in samples] == [0, 1]
     for s in samples:

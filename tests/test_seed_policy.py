@@ -1,0 +1,84 @@
+"""The preset's seed policy: seeds hash only the listed factors (plus the salt), ids still hash every factor."""
+
+from __future__ import annotations
+
+import pytest
+
+from blurd.factors import ids
+from blurd.factors.errors import FactorError, PresetError
+from blurd.factors.grid import Grid
+from blurd.presets import dump_preset, loads_preset
+
+SWEEP = {"hair_color": ["red", "blue"], "gender": ["male", "female"], "camera_angle": [-30, 30]}
+
+
+def seeds_by(grid: Grid) -> dict[tuple, int]:
+    return {(s.factors["hair_color"], s.factors["gender"], s.factors["camera_angle"]): s.seed for s in grid}
+
+
+def test_the_default_shares_noise_across_non_identity_factors_and_not_across_people():
+    grid = Grid(sweep=SWEEP)
+    seeds = seeds_by(grid)
+    assert grid.seed_from == ids.IDENTITY_FACTORS
+    for gender in ("male", "female"):  # colour and camera pairs of one person share one seed
+        assert len({seed for key, seed in seeds.items() if key[1] == gender}) == 1
+    assert seeds[("red", "male", -30)] != seeds[("red", "female", -30)]  # another person: other noise
+    assert len({s.id for s in grid}) == 8  # ids still hash every factor
+
+
+def test_sample_policy_keeps_the_per_sample_seeds_of_earlier_datasets():
+    grid = Grid(sweep=SWEEP, seed_from="sample", seed_salt=5)
+    for sample in grid:
+        assert sample.seed == ids.sample_seed(sample.id, 5)
+    assert len({s.seed for s in grid}) == 8
+
+
+def test_listed_factors_and_salt_decide_the_seed():
+    by_colour = seeds_by(Grid(sweep=SWEEP, seed_from=["hair_color"]))
+    assert by_colour[("red", "male", -30)] == by_colour[("red", "female", 30)]
+    assert by_colour[("red", "male", -30)] != by_colour[("blue", "male", -30)]
+    shared = set(seeds_by(Grid(sweep=SWEEP, seed_from=[])).values())
+    assert len(shared) == 1
+    assert shared != set(seeds_by(Grid(sweep=SWEEP, seed_from=[], seed_salt=1)).values())
+    # the order a preset lists the factors in does not matter
+    assert Grid(seed_from=["race", "age"]).seed_policy.seed(ids.validate_assignment({}, complete=True)) == \
+        Grid(seed_from=["age", "race"]).seed_policy.seed(ids.validate_assignment({}, complete=True))
+
+
+def test_policy_records_round_trip_and_old_records_read_as_per_sample():
+    policy = ids.SeedPolicy(("gender", "age"), 3)
+    assert policy.to_record() == {"seed_from": ["age", "gender"], "salt": 3}
+    assert ids.SeedPolicy.from_record(policy.to_record()) == policy
+    assert ids.SeedPolicy.from_record(None).per_sample  # sample.json written before seed policies
+
+
+def test_bad_policies_are_refused_with_the_fix():
+    with pytest.raises(FactorError, match="did you mean 'hair_color'"):
+        ids.SeedPolicy(("hair_colour",))
+    with pytest.raises(FactorError, match="neither a list"):
+        Grid(seed_from="per-sample")
+
+
+PRESET = """
+format = 1
+[grid]
+seed_from = {seed_from}
+[grid.sweep]
+hair_color = ["red", "blue"]
+"""
+
+
+def test_preset_reads_writes_and_checks_seed_from():
+    preset = loads_preset(PRESET.format(seed_from='["gender", "race"]'), "p.toml")
+    assert preset.grid.seed_from == ("gender", "race")
+    assert loads_preset(dump_preset(preset)).grid.seed_from == ("gender", "race")
+    assert loads_preset(PRESET.format(seed_from='"sample"')).grid.seed_policy.per_sample
+    default = loads_preset("format = 1\n[grid.sweep]\nhair_color = ['red', 'blue']\n")
+    assert default.grid.seed_from == ids.DEFAULT_SEED_FROM
+    assert len({s.seed for s in default.grid}) == 1
+    with pytest.raises(PresetError, match=r"p.toml: \[grid.seed_from\[1\]\] unknown factor 'gendr'"):
+        loads_preset(PRESET.format(seed_from='["race", "gendr"]'), "p.toml")
+    with pytest.raises(PresetError, match=r"\[grid.seed_from\] unknown seed policy 'random'"):
+        loads_preset(PRESET.format(seed_from='"random"'), "p.toml")
+    with pytest.raises(PresetError, match="lists a factor twice"):
+        loads_preset(PRESET.format(seed_from='["age", "age"]'), "p.toml")
