@@ -11,9 +11,23 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from .core import BlurdError, PresetError, check_template
+from ..factors.fields import (
+    BoolField,
+    ChoiceField,
+    Field,
+    FloatField,
+    IntField,
+    SeedField,
+    SizeField,
+    TextField,
+    Where,
+    parse_section,
+    suggest,
+)
+from .core import BlurdError, check_template
 
 
 class ColourConditioner(StrEnum):
@@ -43,6 +57,7 @@ class DType(StrEnum):
     BFLOAT16 = "bfloat16"
 
 
+MAX_TEMPLATE_LENGTH = 2000  # characters of a prompt template (a prompt is at most 77 CLIP tokens anyway)
 DEVICES = ("auto", "cuda", "mps", "cpu")  # "auto" = cuda, then mps, then cpu; "cuda:1" is accepted too
 
 # Fields that decide how the base pipeline is loaded: the worker reloads it only when one of these changes
@@ -81,19 +96,10 @@ class DiffusionSettings:
     def from_mapping(cls, data: Mapping[str, Any], source: str = "") -> DiffusionSettings:
         """Settings from a preset's ``[diffusion]`` table (or a protocol message); missing keys keep defaults.
 
-        Raises PresetError(source, key, problem, fix) for an unknown key, a wrong type or an out-of-range value.
+        Raises PresetError(source, key, problem, fix) for an unknown key (with "did you mean"), a wrong type or an
+        out-of-range value: the checks are SETTING_FIELDS, the same table the preset reader and the sidebar use.
         """
-        if not isinstance(data, Mapping):
-            raise PresetError(source, "diffusion", f"expected a table, got {type(data).__name__}", "write [diffusion]")
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
-        for key, raw in data.items():
-            if key not in known:
-                raise PresetError(
-                    source, f"diffusion.{key}", "unknown key", f"use one of: {', '.join(sorted(known))}"
-                )
-            values[key] = _CHECKS[key](source, f"diffusion.{key}", raw)
-        return cls(**values)
+        return cls(**parse_section(data, SETTING_FIELDS, Where(source, "diffusion")))
 
     def to_mapping(self) -> dict[str, Any]:
         """JSON/TOML-ready values (enums as strings, resolution as a list, None kept) that from_mapping reads back."""
@@ -115,128 +121,80 @@ class DiffusionSettings:
         return dataclasses.replace(self, **changes)
 
 
-# ---- validation of single values: each returns the canonical value or raises PresetError ----
+# ---- the settings table: one Field per setting, in sidebar order (checks, tooltips, labels, headings) ----
 
 
-def _kind(value: Any) -> str:
-    return type(value).__name__
+@dataclass(frozen=True)
+class ModelField(TextField):
+    """A model: hub id, diffusers folder or single .safetensors file."""
+
+    empty_fix: str = 'write a hub id like "org/name", a diffusers folder or a .safetensors file'
+    label: str = "model (hub id or path)"
 
 
-def _model(source: str, key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise PresetError(
-            source, key, f"expected a model (hub id or path), got {value!r}",
-            "write a hub id like \"org/name\", a diffusers folder or a .safetensors file",
-        )
-    return value.strip()
+@dataclass(frozen=True)
+class TemplateField(TextField):
+    """A prompt template whose {fields} factors.prompt knows (checked there, including the field sizes)."""
+
+    optional: bool = True
+
+    def parse(self, value: Any, where: Where) -> str | None:
+        text = super().parse(value, where)
+        if text is not None:
+            try:
+                check_template(text, where.key)
+            except BlurdError as exc:
+                raise where.error(str(exc)) from None
+        return text
 
 
-def _optional_text(source: str, key: str, value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise PresetError(source, key, f"expected text, got {_kind(value)}", "write a quoted string")
-    return value
+@dataclass(frozen=True)
+class DeviceField(Field):
+    """A torch device name: one of ``choices``, or ``cuda:N``."""
+
+    choices: tuple[str, ...] = DEVICES
+    doc: str = ""
+    label: str = ""
+    group: str = ""
+
+    def parse(self, value: Any, where: Where) -> str:
+        if isinstance(value, str):
+            base, _, index = value.partition(":")
+            if base in self.choices and (not index or (base == "cuda" and index.isdigit())):
+                return value
+        raise where.error(f"unknown device {value!r}", suggest(str(value), self.choices, "devices") + " (or cuda:N)")
 
 
-def _prompt_template(source: str, key: str, value: Any) -> str | None:
-    """A prompt template whose {fields} factors.prompt knows (checked there)."""
-    text = _optional_text(source, key, value)
-    if text is not None:
-        try:
-            check_template(text, key)
-        except BlurdError as exc:
-            raise PresetError(source, key, str(exc)) from None
-    return text
-
-
-def _int_range(lo: int, hi: int, allow_none: bool = False):
-    def check(source: str, key: str, value: Any) -> int | None:
-        if allow_none and (value is None or value == "sample"):
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            extra = ' or "sample" (the sample\'s own seed)' if allow_none else ""
-            raise PresetError(source, key, f"expected a whole number, got {value!r}", f"write an integer{extra}")
-        if not lo <= value <= hi:
-            raise PresetError(source, key, f"{value} is out of range", f"use a value from {lo} to {hi}")
-        return value
-
-    return check
-
-
-def _float_range(lo: float, hi: float):
-    def check(source: str, key: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise PresetError(source, key, f"expected a number, got {value!r}", f"write a number from {lo} to {hi}")
-        if not lo <= float(value) <= hi:
-            raise PresetError(source, key, f"{value} is out of range", f"use a value from {lo} to {hi}")
-        return float(value)
-
-    return check
-
-
-def _bool(source: str, key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise PresetError(source, key, f"expected true or false, got {value!r}", "write true or false")
-    return value
-
-
-def _enum(enum_type: type[Enum]):
-    def check(source: str, key: str, value: Any) -> Enum:
-        try:
-            return enum_type(value.value if isinstance(value, Enum) else value)
-        except ValueError:
-            choices = ", ".join(str(e.value) for e in enum_type)  # type: ignore[attr-defined]
-            raise PresetError(source, key, f"unknown value {value!r}", f"use one of: {choices}") from None
-
-    return check
-
-
-def _device(source: str, key: str, value: Any) -> str:
-    if isinstance(value, str):
-        base = value.split(":", 1)[0]
-        if base in DEVICES and (":" not in value or (base == "cuda" and value.split(":", 1)[1].isdigit())):
-            return value
-    raise PresetError(source, key, f"unknown device {value!r}", f"use one of: {', '.join(DEVICES)} (or cuda:N)")
-
-
-def _resolution(source: str, key: str, value: Any) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value, value]
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise PresetError(source, key, f"expected [width, height], got {value!r}", "write e.g. [512, 512]")
-    for side in value:
-        if isinstance(side, bool) or not isinstance(side, int):
-            raise PresetError(source, key, f"expected whole numbers, got {value!r}", "write e.g. [512, 512]")
-        if not 32 <= side <= 4096 or side % 8:
-            raise PresetError(
-                source, key, f"{side} is not a usable size", "use multiples of 8 from 32 to 4096 (e.g. 512)"
-            )
-    return (int(value[0]), int(value[1]))
-
-
-_CHECKS = {
-    "base_model": _model,
-    "depth_controlnet": _model,
-    "normal_controlnet": _model,
-    "colour_conditioner": _enum(ColourConditioner),
-    "colour_model": _model,
-    "scheduler": _enum(Scheduler),
-    "steps": _int_range(1, 1000),
-    "guidance": _float_range(0.0, 50.0),
-    "strength": _float_range(0.01, 1.0),
-    "depth_scale": _float_range(0.0, 5.0),
-    "normal_scale": _float_range(0.0, 5.0),
-    "colour_scale": _float_range(0.0, 5.0),
-    "resolution": _resolution,
-    "seed": _int_range(0, 2**32 - 1, allow_none=True),
-    "dtype": _enum(DType),
-    "device": _device,
-    "attention_slicing": _bool,
-    "vae_tiling": _bool,
-    "cpu_offload": _bool,
-    "prompt_template": _prompt_template,
-    "negative_template": _optional_text,
-    "batch_size": _int_range(1, 64),
-}
-assert set(_CHECKS) == {f.name for f in dataclasses.fields(DiffusionSettings)}, "every setting needs a check"
+SETTING_FIELDS: Mapping[str, Field] = MappingProxyType({
+    "base_model": ModelField(doc="Hub id, diffusers folder or single .safetensors file of an SD 1.5 model",
+                             label="Base", group="Models"),
+    "depth_controlnet": ModelField(doc="Depth ControlNet (tempered, harbinger)", label="Depth", group="Models"),
+    "normal_controlnet": ModelField(doc="Normal ControlNet (tempered, harbinger)", label="Normal", group="Models"),
+    "colour_conditioner": ChoiceField(ColourConditioner, "How harbinger conditions on the spatial palette",
+                                      "Colour", "Models"),
+    "colour_model": ModelField(doc="The T2I colour adapter or colour ControlNet", label="Colour model",
+                               group="Models"),
+    "scheduler": ChoiceField(Scheduler, "Sampler (a diffusers scheduler)", "Scheduler", "Sampler"),
+    "steps": IntField(1, 1000, "Denoising steps", "Steps", "Sampler"),
+    "guidance": FloatField(0.0, 50.0, "Classifier-free guidance scale", "Guidance", "Sampler"),
+    "strength": FloatField(0.01, 1.0, "img2img strength of harbinger: how far from the render it may move",
+                           "Strength", "Sampler"),
+    "depth_scale": FloatField(0.0, 5.0, "Depth ControlNet conditioning scale", "Depth", "Scales"),
+    "normal_scale": FloatField(0.0, 5.0, "Normal ControlNet conditioning scale", "Normal", "Scales"),
+    "colour_scale": FloatField(0.0, 5.0, "Colour adapter or colour ControlNet scale", "Colour", "Scales"),
+    "resolution": SizeField(32, 4096, "Output [width, height] in pixels, multiples of 8", "Resolution", "Image",
+                            multiple=8, square_from_int=True),
+    "seed": SeedField("A fixed seed for every image; \"sample\" (or none): each sample's own seed", "Seed", "Image"),
+    "dtype": ChoiceField(DType, "Weight precision; auto: float16 on cuda/mps, float32 on cpu", "Precision",
+                         "Device"),
+    "device": DeviceField(doc="auto: cuda, then mps, then cpu", label="Device", group="Device"),
+    "attention_slicing": BoolField("Slice attention to save memory", "Attention slicing", "Device"),
+    "vae_tiling": BoolField("Decode the image in tiles to save memory", "VAE tiling", "Device"),
+    "cpu_offload": BoolField("Keep models on the CPU until used (needs accelerate)", "CPU offload", "Device"),
+    "prompt_template": TemplateField(max_length=MAX_TEMPLATE_LENGTH, doc="Empty: the paper's template",
+                                     label="Prompt", group="Prompt"),
+    "negative_template": TemplateField(max_length=MAX_TEMPLATE_LENGTH, doc="Empty: the default negative prompt",
+                                       label="Negative", group="Prompt"),
+    "batch_size": IntField(1, 64, "Images per pipeline call in the batch stage", "Batch size", "Device"),
+})
+assert list(SETTING_FIELDS) == [f.name for f in dataclasses.fields(DiffusionSettings)], "one field per setting"

@@ -13,30 +13,22 @@ import bpy
 from bpy.types import Operator
 
 from ..dataset import layout
+from ..dataset.record import is_complete
 from ..diffusion.errors import RequestCancelledError, RequestFailedError
 from ..diffusion.requests import Progress, Request, Status
-from ..diffusion.settings import DiffusionSettings
+from ..diffusion.settings import SETTING_FIELDS, DiffusionSettings
 from ..factors import ids
 from ..factors.errors import BlurdError
 from .output import current_factors, output_folder, scene_has_camera
+from .settings_properties import values_from_properties
 from .worker import worker_client
 
 POLL_SECONDS = 0.1
-_SETTING_NAMES = (
-    "base_model", "depth_controlnet", "normal_controlnet", "colour_conditioner", "colour_model", "scheduler",
-    "steps", "guidance", "strength", "depth_scale", "normal_scale", "colour_scale", "dtype", "device",
-    "attention_slicing", "vae_tiling", "cpu_offload",
-)
 
 
 def settings_from_properties(props: Any) -> DiffusionSettings:
-    """The panel's values as DiffusionSettings (checked by the same code as a preset's [diffusion] table)."""
-    data = {name: getattr(props, name) for name in _SETTING_NAMES}
-    data |= {k: round(v, 4) for k, v in data.items() if isinstance(v, float)}  # Blender floats are float32
-    data["resolution"] = [props.width, props.height]
-    data["seed"] = None if props.use_sample_seed else props.seed
-    data["prompt_template"] = props.prompt_template or None
-    return DiffusionSettings.from_mapping(data, "Diffusion panel")
+    """The panel's values as DiffusionSettings (checked by the same table as a preset's [diffusion] table)."""
+    return DiffusionSettings.from_mapping(values_from_properties(props, SETTING_FIELDS), "Diffusion panel")
 
 
 def show_image(context: Any, path: Path) -> Any:
@@ -72,9 +64,9 @@ class BLURD_OT_generate(Operator):
             settings = settings_from_properties(props)
             values = current_factors(scene)
             folder = layout.sample_dir(output_folder(scene), ids.sample_id(values))
-            if not layout.is_complete(folder):
+            if not is_complete(folder):
                 props.status = "Rendering..."
-                if bpy.ops.blurd.render("EXEC_DEFAULT") != {"FINISHED"} or not layout.is_complete(folder):
+                if bpy.ops.blurd.render("EXEC_DEFAULT") != {"FINISHED"} or not is_complete(folder):
                     self.report({"ERROR"}, f"Rendering the sample into {folder} failed; see the Info log")
                     return None
             self._folder, self._mode = folder, props.mode

@@ -18,11 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..factors.errors import BlurdError, FactorError, PresetError
-from ..factors.grid import Grid, Rule
-from ..factors.ids import DEFAULT_SEED_FROM, SEED_PER_SAMPLE
-from ..factors.schema import FACTOR_NAMES, Value
-from ..factors.validate import canonical_value, validate_assignment
-from .fields import (
+from ..factors.fields import (
     BoolField,
     ChoiceField,
     Field,
@@ -38,6 +34,10 @@ from .fields import (
     parse_section,
     suggest,
 )
+from ..factors.grid import Grid, Rule
+from ..factors.ids import DEFAULT_SEED_FROM, SEED_PER_SAMPLE
+from ..factors.schema import FACTOR_NAMES, Value
+from ..factors.validate import canonical_value, validate_assignment
 from .settings import Device, OutputSettings, RenderSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ GRID_KEYS = ("sweep", "rules", "samples", "seed", "seed_salt", "seed_from")
 RULE_KEYS = ("when", "allow", "deny")
 MAX_SAMPLES = 100_000_000
 MAX_SEED = 2**32 - 1
-EAGER_COUNT_LIMIT = 100_000  # grids up to this product size are walked once at load to catch empty grids
 
 # What [render] may hold (every RenderSettings field).
 RENDER_FIELDS: Mapping[str, Field] = MappingProxyType({
@@ -237,8 +236,7 @@ def _grid(raw: Any, fixed: Mapping[str, Value], where: Where) -> Grid:
     try:
         grid = Grid(fixed=pinned, sweep=sweep, rules=rules, samples=samples, seed=seed, seed_salt=seed_salt,
                     seed_from=seed_from)
-        if grid.samples is not None or grid.product_size <= EAGER_COUNT_LIMIT:
-            grid.count()  # an empty grid, or more samples than it holds, fails here and not mid-sweep
+        grid.check()  # an empty grid, or more samples than it holds, fails here (bounded time), not mid-sweep
     except BlurdError as exc:
         raise where.error(str(exc), "") from None
     return grid

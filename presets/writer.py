@@ -15,8 +15,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..factors.errors import BlurdError
+from ..factors.fields import dump_section
 from ..factors.validate import validate_assignment
-from .fields import dump_section
 from .reader import FORMAT_VERSION, OUTPUT_FIELDS, RENDER_FIELDS, Preset
 
 

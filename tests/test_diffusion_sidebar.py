@@ -56,7 +56,7 @@ def test_generate_renders_then_shows_every_mode(blender, tiny_models):
     props = bpy.context.scene.blurd_diffusion
     for key, value in tiny_models.settings_mapping().items():
         setattr(props, key, value)
-    props.steps, props.strength, props.width, props.height = 4, 0.5, 64, 48
+    props.steps, props.strength, props.resolution = 4, 0.5, (64, 48)
     for mode in ("unleashed", "tempered", "harbinger"):
         props.mode = mode
         assert bpy.ops.blurd.generate() == {"FINISHED"}
@@ -70,6 +70,6 @@ def test_generate_renders_then_shows_every_mode(blender, tiny_models):
 def test_generate_reports_a_missing_model(blender, tiny_models):
     bpy = blender
     props = bpy.context.scene.blurd_diffusion
-    props.base_model, props.mode, props.steps, props.width, props.height = "/nowhere/model", "unleashed", 2, 64, 64
+    props.base_model, props.mode, props.steps, props.resolution = "/nowhere/model", "unleashed", 2, (64, 64)
     with pytest.raises(RuntimeError, match="base model '/nowhere/model' does not exist"):
         bpy.ops.blurd.generate()

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import types
 import zipfile
 from pathlib import Path
 
@@ -357,3 +358,44 @@ def test_pyproject_lists_every_subpackage_so_the_install_maps_them_all():
         if p.parent != REPO_ROOT and p.relative_to(REPO_ROOT).parts[0] not in NOT_PACKAGE_CODE
     }
     assert listed == found
+
+
+class RecordingLayout:
+    """A stand-in for ``Panel.layout`` that records what a panel draws (every sub-layout shares the record)."""
+
+    def __init__(self, record: list[tuple[str, str]] | None = None) -> None:
+        self.__dict__["record"] = [] if record is None else record
+
+    def prop(self, data, name: str, **_kw) -> None:
+        assert hasattr(data, name), f"the panel draws {name!r}, which {data!r} does not have"
+        self.record.append(("prop", name))
+
+    def operator(self, idname: str, **_kw):
+        category, name = idname.split(".")
+        assert getattr(getattr(bpy.ops, category), name).idname(), idname
+        self.record.append(("operator", idname))
+        return RecordingLayout(self.record)  # operator properties are set on what it returns
+
+    def __getattr__(self, name: str):  # row(), column(), box(), label(), menu(), progress(), separator()...
+        return lambda *args, **kw: RecordingLayout(self.record)
+
+    def __setattr__(self, name: str, value) -> None:  # use_property_split, scale_y, enabled ...
+        self.__dict__[name] = value
+
+
+def test_every_panel_draws_and_shows_every_factor_and_every_setting(registered):
+    from blurd.diffusion.settings import SETTING_FIELDS
+
+    record: list[tuple[str, str]] = []
+    panels = [cls for cls in _registered_classes() if issubclass(cls, bpy.types.Panel)]
+    for panel in panels:
+        stand_in = types.SimpleNamespace(layout=RecordingLayout(record), **{
+            k: v for k, v in vars(panel).items() if not k.startswith("__")})
+        if panel.poll(bpy.context) if hasattr(panel, "poll") else True:
+            panel.draw(stand_in, bpy.context)
+        if hasattr(panel, "draw_header_preset"):
+            panel.draw_header_preset(stand_in, bpy.context)
+    drawn = {name for kind, name in record if kind == "prop"}
+    assert set(schema.FACTOR_NAMES) <= drawn, set(schema.FACTOR_NAMES) - drawn
+    assert set(SETTING_FIELDS) <= drawn, set(SETTING_FIELDS) - drawn
+    assert ("operator", "blurd.generate") in record

@@ -204,7 +204,7 @@ MALFORMED = [
     ("palette cells out of range", _set("render.palette_cells", 1000), "[render.palette_cells]", ["1..256"]),
     ("palette larger than image", lambda d: d["render"].update(resolution=[16, 16], palette_cells=32),
      "[render.palette_cells]", ["do not fit", "at most 16"]),
-    ("unknown device", _set("render.device", "TPU"), "[render.device]", ["use one of: CPU, GPU"]),
+    ("unknown device", _set("render.device", "TPU"), "[render.device]", ["did you mean 'GPU'? valid values are: CPU, GPU"]),
     ("grid sample count zero", _set("grid.samples", 0), "[grid.samples]", ["out of range"]),
     ("more samples than the grid holds", _set("grid.samples", 100_000), "[grid]", ["holds only 55296", "lower"]),
     ("negative seed", _set("grid.seed", -1), "[grid.seed]", ["out of range"]),

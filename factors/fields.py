@@ -1,7 +1,8 @@
-"""Typed checks for the values of a preset file: each raises PresetError naming the file, the key and the fix.
+"""Typed fields of settings tables: each checks one value and raises PresetError naming the file, the key and the fix.
 
-A table of these per section (render, output) is the single description of what a preset may hold; the reader
-applies it and the writer follows it, so a new setting is one line in a table.
+A table of these per section (render, output, diffusion) is the single description of what a preset may hold: the
+reader applies it, the writer follows it, the diffusion worker checks its requests with it and the sidebar builds its
+properties and layout from it, so a new setting is one line in a table. Pure Python: no bpy, no torch.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from enum import Enum
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from ..factors.errors import PresetError
+from .errors import PresetError
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,12 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def suggest(name: str, valid: Iterable[str]) -> str:
+def suggest(name: str, valid: Iterable[str], what: str = "keys") -> str:
     """A fix line: the closest valid name if there is one, then every valid name."""
-    valid = sorted(valid)
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    valid = sorted(str(v) for v in valid)
+    close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}valid keys are: {', '.join(valid)}"
+    return f"{hint}valid {what} are: {', '.join(valid)}"
 
 
 def check_keys(table: Mapping[str, Any], valid: Iterable[str], where: Where) -> None:
@@ -98,9 +99,12 @@ def as_list(value: Any, where: Where) -> list[Any]:
 
 
 class Field(ABC):
-    """How one preset key is checked and converted into a settings dataclass field."""
+    """How one preset key is checked and converted into a settings dataclass field. ``doc`` is the tooltip and
+    ``label`` the sidebar name (default: the key in words); ``group`` files it under a heading in the sidebar."""
 
     doc: str = ""
+    label: str = ""
+    group: str = ""
 
     @abstractmethod
     def parse(self, value: Any, where: Where) -> Any:
@@ -116,6 +120,8 @@ class IntField(Field):
     lo: int
     hi: int
     doc: str = ""
+    label: str = ""
+    group: str = ""
 
     def parse(self, value: Any, where: Where) -> int:
         return as_int(value, where, self.lo, self.hi)
@@ -124,6 +130,8 @@ class IntField(Field):
 @dataclass(frozen=True)
 class BoolField(Field):
     doc: str = ""
+    label: str = ""
+    group: str = ""
 
     def parse(self, value: Any, where: Where) -> bool:
         if not isinstance(value, bool):
@@ -137,14 +145,18 @@ class ChoiceField(Field):
 
     enum: type[Enum]
     doc: str = ""
+    label: str = ""
+    group: str = ""
 
     def parse(self, value: Any, where: Where) -> Enum:
-        names = [m.value for m in self.enum]
+        names = [str(m.value) for m in self.enum]
+        if isinstance(value, Enum):
+            value = value.value
         if isinstance(value, str):
             for member in self.enum:
                 if value.strip().upper() == str(member.value).upper():
                     return member
-        raise where.error(f"unknown value {value!r}", f"use one of: {', '.join(map(str, names))}")
+        raise where.error(f"unknown value {value!r}", suggest(str(value), names, "values"))
 
     def dump(self, value: Any) -> Any:
         return value.value
@@ -152,17 +164,28 @@ class ChoiceField(Field):
 
 @dataclass(frozen=True)
 class SizeField(Field):
-    """A (width, height) pair of whole numbers, each in lo..hi."""
+    """A (width, height) pair of whole numbers, each in lo..hi and a multiple of ``multiple``."""
 
     lo: int
     hi: int
     doc: str = ""
+    label: str = ""
+    group: str = ""
+    multiple: int = 1
+    square_from_int: bool = False  # a single number means a square
 
     def parse(self, value: Any, where: Where) -> tuple[int, int]:
-        items = as_list(value, where)
-        if len(items) != 2:
-            raise where.error(f"expected [width, height], found {len(items)} number(s)", "write e.g. [128, 128]")
-        return as_int(items[0], where.child(0), self.lo, self.hi), as_int(items[1], where.child(1), self.lo, self.hi)
+        if self.square_from_int and isinstance(value, int) and not isinstance(value, bool):
+            value = [value, value]
+        if not isinstance(value, (list, tuple)):
+            raise where.error(f"expected [width, height], found {type_name(value)} {value!r}", "write e.g. [512, 512]")
+        if len(value) != 2:
+            raise where.error(f"expected [width, height], found {len(value)} number(s)", "write e.g. [512, 512]")
+        size = as_int(value[0], where.child(0), self.lo, self.hi), as_int(value[1], where.child(1), self.lo, self.hi)
+        if any(side % self.multiple for side in size):
+            raise where.error(f"{list(size)} is not a usable size",
+                              f"use multiples of {self.multiple} from {self.lo} to {self.hi}")
+        return size
 
     def dump(self, value: Any) -> Any:
         return list(value)
@@ -173,6 +196,8 @@ class RelativePathField(Field):
     """A folder inside the output folder: relative, '/'-separated, no '..', never absolute."""
 
     doc: str = ""
+    label: str = ""
+    group: str = ""
 
     def parse(self, value: Any, where: Where) -> str:
         text = as_str(value, where).strip()
@@ -185,6 +210,65 @@ class RelativePathField(Field):
         if ".." in parts:
             raise where.error(f"path {text!r} contains '..' and would escape the output folder", fix)
         return "/".join(p for p in parts if p != ".")
+
+
+@dataclass(frozen=True)
+class FloatField(Field):
+    """A number in lo..hi (integers are accepted and stored as floats)."""
+
+    lo: float
+    hi: float
+    doc: str = ""
+    label: str = ""
+    group: str = ""
+
+    def parse(self, value: Any, where: Where) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise where.error(f"expected a number, found {type_name(value)} {value!r}",
+                              f"write a number from {self.lo} to {self.hi}")
+        if not self.lo <= float(value) <= self.hi:
+            raise where.error(f"{value} is out of range", f"use a value from {self.lo} to {self.hi}")
+        return float(value)
+
+
+@dataclass(frozen=True)
+class TextField(Field):
+    """Text of at most ``max_length`` characters; with ``optional``, "" or a missing value means None."""
+
+    max_length: int = 1000
+    optional: bool = False
+    empty_fix: str = "write a quoted string"
+    doc: str = ""
+    label: str = ""
+    group: str = ""
+
+    def parse(self, value: Any, where: Where) -> str | None:
+        if self.optional and (value is None or value == ""):
+            return None
+        if not isinstance(value, str):
+            raise where.error(f"expected text, found {type_name(value)} {value!r}", 'put the text in quotes: "..."')
+        if not self.optional and not value.strip():
+            raise where.error(f"expected {self.label or 'text'}, found an empty string", self.empty_fix)
+        if len(value) > self.max_length:
+            raise where.error(f"text of {len(value)} characters is too long", f"use at most {self.max_length}")
+        return value if self.optional else value.strip()
+
+
+@dataclass(frozen=True)
+class SeedField(Field):
+    """A fixed seed in 0..2**32-1, or None (written "sample" or left out): each sample's own seed."""
+
+    doc: str = ""
+    label: str = ""
+    group: str = ""
+
+    def parse(self, value: Any, where: Where) -> int | None:
+        if value is None or value == "sample":
+            return None
+        return as_int(value, where, 0, 2**32 - 1)
+
+    def dump(self, value: Any) -> Any:
+        return "sample" if value is None else value
 
 
 def parse_section(table: Any, fields: Mapping[str, Field], where: Where) -> dict[str, Any]:
