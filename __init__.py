@@ -20,11 +20,13 @@ MODULES: tuple[str, ...] = (
     "operators.presets",
     "operators.render",
     "operators.batch",
+    "operators.bindings",
     "preferences",
     "operators.worker",
     "operators.generate",
     "panels.factors",
     "panels.output",
+    "panels.bindings",
     "panels.diffusion",
 )
 
@@ -49,6 +51,8 @@ def register() -> None:
             done: tuple[ModuleType, list[type], list[str], list[tuple[str, object]]] = (module, [], [], [])
             _registered.append(done)
             for cls in getattr(module, "classes", ()):
+                if cls.__doc__ and "bl_description" not in vars(cls):  # the docstring is the tooltip, as one line
+                    cls.bl_description = " ".join(cls.__doc__.split())
                 bpy.utils.register_class(cls)
                 done[1].append(cls)
             scene_properties = getattr(module, "scene_properties", None)

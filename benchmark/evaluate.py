@@ -20,7 +20,7 @@ from .encoders import ClipEncoder, ModelSpec, ProgressFactory
 from .errors import BenchmarkError
 
 TextEmbedder = Callable[[Sequence[str]], np.ndarray]
-DEFAULT_TEMPLATES: tuple[str, ...] = (captions.DEFAULT_TEMPLATE,)
+DEFAULT_TEMPLATES: tuple[str, ...] = (captions.CAPTION_TEMPLATE,)
 
 
 class CaptionFactors(StrEnum):

@@ -13,8 +13,8 @@ from itertools import product
 from pathlib import Path
 
 from ..dataset import layout
+from ..dataset.files import write_bytes, write_text
 from ._core import FACTORS, captions, validate_assignment
-from .files import write_bytes, write_text
 
 TINY_IMAGE_SIZE = 32
 
@@ -38,7 +38,7 @@ def caption_words() -> list[str]:
     import re
 
     texts = [captions.class_phrase(f.name, v) for f in FACTORS for v in f.values]
-    texts += [captions.DEFAULT_TEMPLATE.format(""), captions.multi_caption({})]
+    texts += [captions.CAPTION_TEMPLATE.format(""), captions.multi_caption({})]
     return sorted({w for t in texts for w in re.findall(r"[a-z]+|[0-9]", t.lower())})
 
 

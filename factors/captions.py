@@ -22,7 +22,7 @@ from .phrases import (
 from .schema import FACTOR_NAMES, Value
 from .validate import canonical_value, validate_assignment
 
-DEFAULT_TEMPLATE = "A picture of {}."
+CAPTION_TEMPLATE = "A picture of {}."
 
 _HAIR_STYLE_PHRASE = {
     "none": "a bald person",
@@ -69,7 +69,7 @@ def class_phrase(factor_name: str, value: Any) -> str:
     return _PHRASES[factor_name](canonical_value(factor_name, value))
 
 
-def single_caption(factor_name: str, value: Any, template: str = DEFAULT_TEMPLATE) -> str:
+def single_caption(factor_name: str, value: Any, template: str = CAPTION_TEMPLATE) -> str:
     """A single-factor zero-shot caption: ``template`` with the class phrase in its ``{}``."""
     return template.format(class_phrase(factor_name, value))
 

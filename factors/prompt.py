@@ -15,7 +15,7 @@ from .phrases import BACKGROUND_PLACE, GENDER_NOUN, HAIR_STYLE_WORDS, RACE_ADJEC
 from .schema import FACTOR_NAMES
 from .validate import validate_assignment
 
-DEFAULT_TEMPLATE = (
+PROMPT_TEMPLATE = (
     "RAW photo of a {age} y.o. {race_word} {gender_noun} with {hair}{beard}, {eyes}{makeup}, "
     "wearing a {shirt_color} shirt and {tie_color} tie, background is {background}, "
     "8k uhd, dslr, soft lighting, high quality, film grain, Fujifilm XT3"
@@ -73,7 +73,7 @@ def check_template(template: str, what: str = "prompt template") -> None:
 
 def build_prompt(values: Mapping[str, Any], template: str | None = None) -> str:
     """The positive prompt for a factor assignment (the paper's template unless ``template`` is given)."""
-    template = template or DEFAULT_TEMPLATE
+    template = template or PROMPT_TEMPLATE
     check_template(template)
     return template.format_map(prompt_fields(values))
 

@@ -35,9 +35,6 @@ class BLURD_OT_batch_sweep(Operator):
 
     bl_idname = "blurd.batch_sweep"
     bl_label = "Batch sweep"
-    bl_description = (
-        "Render every sample of the sweep preset's grid into the output folder (resumes an interrupted sweep)"
-    )
     bl_options = {"REGISTER"}
 
     @classmethod

@@ -48,7 +48,6 @@ class BLURD_OT_generate(Operator):
 
     bl_idname = "blurd.generate"
     bl_label = "Generate"
-    bl_description = "Render the current factors if needed, then generate the photo-real image of the chosen mode"
     bl_options = {"REGISTER"}
 
     @classmethod

@@ -45,11 +45,10 @@ class BLURD_MT_factor_presets(Menu):
 
 
 class BLURD_OT_factor_preset_add(AddPresetBase, Operator):
-    """Save the current factors as a preset, or remove the chosen preset"""
+    """Save the twenty factors of the scene as a named preset in the BLURD preset menu (or remove one)"""
 
     bl_idname = "blurd.factor_preset_add"
     bl_label = "Add BLURD Factor Preset"
-    bl_description = "Save the twenty factors of the scene as a named preset in the BLURD preset menu (or remove one)"
     bl_options = {"REGISTER"}  # not INTERNAL (as Blender's own are), so F3 finds it
     preset_menu = BLURD_MT_factor_presets.__name__
     preset_subdir = PRESET_SUBDIR
@@ -58,11 +57,10 @@ class BLURD_OT_factor_preset_add(AddPresetBase, Operator):
 
 
 class BLURD_OT_factors_reset(Operator):
-    """Set every factor back to its default value"""
+    """Set all twenty factors of the scene back to their default values"""
 
     bl_idname = "blurd.factors_reset"
     bl_label = "Reset BLURD Factors"
-    bl_description = "Set all twenty factors of the scene back to their default values"
     bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
@@ -75,12 +73,11 @@ class BLURD_OT_factors_reset(Operator):
 
 
 class BLURD_OT_preset_export(Operator, ExportHelper):
-    """Write the scene's factors to a BLURD preset file that the batch can sweep"""
+    """Write the scene's twenty factors to a BLURD preset file (.toml); with a base preset, keep its grid, render,
+    diffusion and output settings and replace only its fixed factors"""
 
     bl_idname = "blurd.preset_export"
     bl_label = "Export BLURD Preset"
-    bl_description = ("Write the scene's twenty factors to a BLURD preset file (.toml); with a base preset, keep "
-                      "its grid, render, diffusion and output settings and replace only its fixed factors")
     bl_options = {"REGISTER"}
 
     filename_ext = ".toml"
@@ -121,12 +118,11 @@ class BLURD_OT_preset_export(Operator, ExportHelper):
 
 
 class BLURD_OT_preset_import(Operator, ImportHelper):
-    """Set the scene's factors from a BLURD preset file"""
+    """Set the scene's factors from a BLURD preset file (.toml/.json); factors the preset sweeps are set to their
+    defaults"""
 
     bl_idname = "blurd.preset_import"
     bl_label = "Import BLURD Preset"
-    bl_description = ("Set the scene's factors from a BLURD preset file (.toml/.json); "
-                      "factors the preset sweeps are set to their defaults")
     bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: StringProperty(default="*.toml;*.json", options={"HIDDEN"})  # type: ignore[valid-type]

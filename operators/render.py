@@ -12,7 +12,10 @@ from typing import Any
 import bpy
 from bpy.types import Operator
 
-from ..factors import ids, layout
+from ..dataset import layout
+from ..dataset.manifest import Manifest, manifest_row
+from ..dataset.record import SampleRecord
+from ..factors import ids
 from ..factors.errors import BlurdError
 from ..scene import render as scene_render
 from ..scene import sweep
@@ -22,10 +25,9 @@ from .output import current_factors, output_folder, scene_has_camera, set_progre
 POLL_SECONDS = 0.1
 
 
-def record_in_manifest(out: Path, record: dict[str, Any]) -> None:
+def record_in_manifest(out: Path, record: SampleRecord) -> None:
     """Add the sample's manifest row unless the manifest has one for its id already."""
-    if record["id"] not in sweep.repair_manifest(out):
-        sweep.append_manifest_row(out, sweep.manifest_row(record, -1))
+    Manifest(out).append(manifest_row(record, -1))
 
 
 class BLURD_OT_render(Operator):
@@ -33,10 +35,6 @@ class BLURD_OT_render(Operator):
 
     bl_idname = "blurd.render"
     bl_label = "Render"
-    bl_description = (
-        "Render the current factors with every pass (depth, normals, masks, labels, palette) into the output "
-        "folder"
-    )
     bl_options = {"REGISTER"}
 
     @classmethod
@@ -131,7 +129,7 @@ class BLURD_OT_render(Operator):
             pending.abandon()
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        self.report({"INFO"}, f"BLURD: rendered sample {record['id']} into {pending.folder}")
+        self.report({"INFO"}, f"BLURD: rendered sample {record.id} into {pending.folder}")
         return {"FINISHED"}
 
 

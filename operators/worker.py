@@ -62,7 +62,6 @@ class BLURD_OT_worker_stop(Operator):
 
     bl_idname = "blurd.worker_stop"
     bl_label = "Free GPU Memory"
-    bl_description = "Stop the diffusion worker and free all its GPU memory (the next Generate starts a fresh one)"
 
     def execute(self, context: Any) -> set[str]:
         running = SESSION.client is not None and SESSION.client.running
@@ -76,7 +75,6 @@ class BLURD_OT_worker_check(Operator):
 
     bl_idname = "blurd.worker_check"
     bl_label = "Check Worker"
-    bl_description = "Start the diffusion worker and show its Python, torch and diffusers versions and its device"
 
     def execute(self, context: Any) -> set[str]:
         prefs = preferences(context)
@@ -105,10 +103,6 @@ class BLURD_OT_worker_setup(Operator):
 
     bl_idname = "blurd.worker_setup"
     bl_label = "Set Up Worker Environment"
-    bl_description = (
-        "Create a Python environment for the diffusion worker in the extension's user folder and pip install "
-        "torch and diffusers into it (downloads several GB; needs Online Access)"
-    )
 
     @classmethod
     def poll(cls, context: Any) -> bool:

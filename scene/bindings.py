@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import bpy
+import numpy as np
 
 from ..factors.errors import BlurdError, FactorError
 from ..factors.schema import FACTOR_BY_NAME, Factor, FactorKind
@@ -90,7 +91,7 @@ class TargetKind(StrEnum):
 
 
 ORBIT_KEY = "camera_orbit"
-_ID_KEYS = tuple(IdKind._value2member_map_)
+_ID_KEYS = tuple(kind.value for kind in IdKind)
 _WHAT_KEYS = ("node", "shape_key", "visible", "path")
 _RULE_KEYS = ("rgb", "values", "points")
 _OPTION_KEYS = ("input", "index", "extrapolate")
@@ -237,7 +238,7 @@ def _as_type(current: Any, value: TargetValue) -> Any:
 
 
 @dataclass(frozen=True)
-class Rule:
+class ValueRule:
     """How a factor value becomes a target value: a per-value table, the factor's colour table, or a piecewise-linear
     curve through ``points`` (numbers). Table entries win over ``rgb``; ``default`` catches unlisted values."""
 
@@ -272,22 +273,17 @@ class Rule:
         return list(shapes.values())
 
 
-IDENTITY = Rule(points=((0.0, 0.0), (1.0, 1.0)), extrapolate=True)  # the factor's own value (camera orbits)
+IDENTITY = ValueRule(points=((0.0, 0.0), (1.0, 1.0)), extrapolate=True)  # the factor's own value (camera orbits)
 
 
 def _interpolate(points: tuple[tuple[float, float], ...], x: float, extrapolate: bool) -> float:
-    """Piecewise-linear through ``points`` (sorted, distinct x: the loader guarantees both)."""
-    xs = [p[0] for p in points]
-    if len(points) == 1:
-        return points[0][1]
-    if extrapolate and (x < xs[0] or x > xs[-1]):
-        (x0, y0), (x1, y1) = (points[0], points[1]) if x < xs[0] else (points[-2], points[-1])
-        return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    x = min(max(x, xs[0]), xs[-1])
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        if x0 <= x <= x1:
-            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return points[-1][1]
+    """Piecewise-linear through ``points`` (sorted, distinct x: the loader guarantees both); outside them the end
+    values, or with ``extrapolate`` the end segments continued."""
+    xs, ys = np.array(points, dtype=float).T
+    if len(points) > 1 and extrapolate and not xs[0] <= x <= xs[-1]:
+        i = 0 if x < xs[0] else len(points) - 2
+        return float(ys[i] + (ys[i + 1] - ys[i]) * (x - xs[i]) / (xs[i + 1] - xs[i]))
+    return float(np.interp(x, xs, ys))
 
 
 @dataclass(frozen=True)
@@ -296,7 +292,7 @@ class Binding:
 
     factor: str
     targets: tuple[Target | CameraOrbit, ...]
-    rule: Rule
+    rule: ValueRule
     where: str  # "file: [[factor]] #n", for messages
 
     def apply(self, bl_scene: bpy.types.Scene, value: Any) -> None:
@@ -594,7 +590,7 @@ def _target_value(raw: Any, where: str, key: str, *, visibility: bool) -> Target
     raise BindingError(f"{where}: values.{key} = {raw!r} is not a number, a list of numbers or true/false")
 
 
-def _parse_rule(factor: Factor, entry: Mapping[str, Any], where: str, *, visibility: bool) -> Rule:
+def _parse_rule(factor: Factor, entry: Mapping[str, Any], where: str, *, visibility: bool) -> ValueRule:
     rgb = entry.get("rgb", False)
     if rgb not in (True, False):
         raise BindingError(f"{where}: rgb must be true or false")
@@ -647,4 +643,4 @@ def _parse_rule(factor: Factor, entry: Mapping[str, Any], where: str, *, visibil
     # rgb with 'none' unlisted leaves the colour target as it is; an amount binding switches the colour off
     if factor.is_numeric and not points_t and default is None:
         raise BindingError(f"{where}: a numeric factor needs points = [[x, y], ...] or a values.default")
-    return Rule(table, default, bool(rgb), points_t, bool(extrapolate))
+    return ValueRule(table, default, bool(rgb), points_t, bool(extrapolate))

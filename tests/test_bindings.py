@@ -67,11 +67,11 @@ def test_categorical_values_must_cover_every_value(tmp_path):
 
 def test_points_interpolate_clamp_and_extrapolate():
     age = factors.FACTOR_BY_NAME["age"]
-    clamped = bindings_mod.Rule(points=((30.0, 0.0), (70.0, 1.0)))
+    clamped = bindings_mod.ValueRule(points=((30.0, 0.0), (70.0, 1.0)))
     assert clamped.evaluate(age, 50) == pytest.approx(0.5)
     assert clamped.evaluate(age, 90) == pytest.approx(1.0)
     assert clamped.evaluate(age, 18) == pytest.approx(0.0)
-    free = bindings_mod.Rule(points=((30.0, 0.0), (70.0, 1.0)), extrapolate=True)
+    free = bindings_mod.ValueRule(points=((30.0, 0.0), (70.0, 1.0)), extrapolate=True)
     assert free.evaluate(age, 90) == pytest.approx(1.5)
 
 

@@ -225,7 +225,7 @@ def test_every_operator_is_labelled_described_and_searchable(registered):
     assert len(operators) >= 4
     for op in operators:
         assert op.bl_idname.startswith("blurd."), op
-        assert op.bl_label and op.bl_description, op
+        assert op.bl_label and op.__doc__ and op.bl_description == " ".join(op.__doc__.split()), op
         assert "INTERNAL" not in getattr(op, "bl_options", set()), f"{op.bl_idname} is hidden from F3 search"
         category, name = op.bl_idname.split(".")
         assert getattr(getattr(bpy.ops, category), name).get_rna_type().description == op.bl_description
