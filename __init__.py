@@ -16,7 +16,7 @@ from .factors.errors import BlurdError  # the one error base class: `from blurd 
 # Registration order: property groups before the operators and panels that use them. One line per module.
 MODULES: tuple[str, ...] = (
     "operators.properties",
-    "operators.output",
+    "operators.scene_context",
     "operators.presets",
     "operators.render",
     "operators.batch",

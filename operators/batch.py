@@ -11,7 +11,7 @@ from ..factors.errors import BlurdError
 from ..presets import load_preset
 from ..scene import sweep
 from ..scene.render_settings import snapshot_render_settings
-from .output import (
+from .scene_context import (
     current_factors,
     factor_applier,
     output_folder,

@@ -16,8 +16,8 @@ from bpy.types import Operator
 from ..factors.errors import BlurdError
 from ..scene import binding_check, live
 from ..scene.builder import BUILTIN_MARK
-from .output import current_factors, output_folder, scene_has_camera, set_progress
 from .properties import notify_factors_changed
+from .scene_context import current_factors, output_folder, scene_has_camera, set_progress
 
 BINDINGS_PROP = live.BINDINGS_PROP
 STATUS_PROP = "blurd_binding_status"  # scene property: the summary line of the last Check

@@ -19,7 +19,7 @@ from ..diffusion.requests import Progress, Request, Status
 from ..diffusion.settings import SETTING_FIELDS, DiffusionSettings
 from ..factors import ids
 from ..factors.errors import BlurdError
-from .output import current_factors, output_folder, scene_has_camera
+from .scene_context import current_factors, output_folder, scene_has_camera
 from .settings_properties import values_from_properties
 from .worker import worker_client
 

@@ -20,7 +20,7 @@ from ..factors.errors import BlurdError
 from ..scene import render as scene_render
 from ..scene import sweep
 from ..scene.render_settings import snapshot_render_settings
-from .output import current_factors, output_folder, scene_has_camera, set_progress
+from .scene_context import current_factors, output_folder, scene_has_camera, set_progress
 
 POLL_SECONDS = 0.1
 

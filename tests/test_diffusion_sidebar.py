@@ -11,7 +11,7 @@ import pytest
 from diffusion_fixtures import extension_module
 
 tiny_models = fx.tiny_models  # fixture, requested by name below
-MODULES = ("operators.output", "operators.render", "panels.diffusion", "operators.worker", "operators.generate")
+MODULES = ("operators.scene_context", "operators.render", "panels.diffusion", "operators.worker", "operators.generate")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,10 +12,12 @@ import bpy
 import pytest
 import tiny_scene
 
-from blurd.factors import ids, layout
+from blurd.dataset import layout
+from blurd.dataset.record import is_complete
+from blurd.factors import ids
 from blurd.operators import batch as batch_op
-from blurd.operators import output
 from blurd.operators import render as render_op
+from blurd.operators import scene_context as output
 from blurd.panels import output as panel
 
 MODULES = (output, render_op, batch_op, panel)
@@ -54,7 +56,7 @@ def test_render_operator_writes_the_current_factors_into_the_output_folder(regis
     assert bpy.ops.blurd.render() == {"FINISHED"}
     values = output.current_factors(registered)  # defaults: the factor properties are not registered here
     folder = layout.sample_dir(tmp_path, ids.sample_id(values))
-    assert layout.is_complete(folder)
+    assert is_complete(folder)
     record = json.loads((folder / layout.SAMPLE_JSON).read_text())
     assert record["factors"] == values and record["render"]["width"] == 48  # the scene's own resolution
     assert [json.loads(line)["id"] for line in (tmp_path / layout.MANIFEST).read_text().splitlines()] == [record["id"]]

@@ -1,7 +1,7 @@
-"""Where the sidebar's Render and Batch sweep write: the output folder and preset on ``Scene.blurd_output``.
-
-Also the helpers both operators share: the scene's current factors (tolerating a missing ``scene.blurd``), the
-factor-applying hook of the scene bindings, and the progress text shown while an operator runs.
+"""What the operators read from the scene: where the sidebar's Render and Batch sweep write (the output folder
+and preset on ``Scene.blurd_output``), and the helpers they share: the scene's current factors (tolerating a
+missing ``scene.blurd``), the factor-applying hook of the scene bindings, and the progress text shown while an
+operator runs.
 """
 
 from __future__ import annotations
