@@ -2,6 +2,11 @@
 
     blender -b -P batch.py -- --preset presets/quick.toml --out out/quick [--limit N] [--shard i/n]
     python batch.py --preset presets/quick.toml --out out/quick            (with the bpy wheel installed)
+    python batch.py --blend rig.blend --bindings rig.toml --preset my.toml --out out/rig     (your own character)
+    blender -b rig.blend -P batch.py -- --preset my.toml --out out/rig    (the scene's own binding file)
+
+Without a .blend the built-in human is built; a .blend (``--blend``, or the one Blender opened) is swept as it is,
+driven by ``--bindings`` or the scene's ``blurd_bindings``; a scene with neither nor the built-in human is refused.
 
 Arguments are checked (preset, shard, output folder) before any scene is built. Killed and started again on
 the same folder, the sweep resumes: complete samples are skipped, partial ones are cleared.
@@ -67,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="let the diffusion worker download missing models from the Hugging Face Hub (inside "
                         "Blender this also needs online access: blender --online-mode)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    parser.add_argument("--blend", type=Path, metavar="FILE",
+                        help="sweep this .blend's scene (your own character) instead of the built-in human")
+    parser.add_argument("--bindings", type=Path, metavar="FILE",
+                        help="binding file mapping the factors onto the scene (docs/bindings.md); default: the "
+                        "scene's own blurd_bindings")
     return parser
 
 
@@ -89,6 +99,11 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
         modes = parse_modes(args.diffuse) if args.diffuse else ()
     except BlurdError as exc:
         parser.error(str(exc))
+    if args.blend is not None and not args.blend.is_file():
+        parser.error(f"--blend {args.blend}: no such file; give the .blend of your character")
+    if args.bindings is not None and not args.bindings.is_file():
+        parser.error(f"--bindings {args.bindings}: no such file; give your character's binding file "
+                     f"(docs/bindings.md)")
     out = args.out / preset.output.folder if preset.output.folder else args.out
     problem = unwritable_reason(out)
     if problem:
@@ -137,13 +152,26 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
     except ImportError:
         raise SystemExit("batch.py: bpy is not importable; run it as `blender -b -P batch.py -- ...` or install "
                          "the bpy wheel (pip install bpy==5.0.1) into this Python") from None
-    from blurd.scene import sweep
+    from blurd.scene import sweep, user_scene
 
     config = sweep.SweepConfig(**config_values)
+    try:
+        bindings = user_scene.load_binding_file(args.bindings)  # the file's own errors before the .blend opens
+        source = user_scene.sweep_scene(args.blend, bindings) if build_scene is None else None
+    except BlurdError as exc:  # a scene the factors cannot drive: refused before any work
+        print(f"batch.py: {exc}", file=sys.stderr)
+        return 2
+    for warning in source.warnings if source is not None else ():
+        print(f"batch.py: warning: {warning}", file=sys.stderr)
     allow = downloads_allowed(args.allow_downloads, bpy.app.online_access, bool(bpy.app.binary_path))
     diffusion = diffusion_queue(args.modes, args.loaded_preset, allow)
-    runner = sweep.Sweep(config, build_scene=build_scene, apply_factors=apply_factors,
-                         on_sample_done=diffusion.submit if diffusion is not None else None)
+    hooks = [diffusion.submit] if diffusion is not None else []
+    if source is not None and source.scene is not None:  # a user's rig: say so if its masks come out empty
+        hooks.insert(0, user_scene.first_sample_mask_check(lambda w: print(f"batch.py: warning: {w}",
+                                                                           file=sys.stderr)))
+    runner = sweep.Sweep(config, scene=source.scene if source is not None else None,
+                         bindings=source.bindings if source is not None else None, build_scene=build_scene,
+                         apply_factors=apply_factors, on_sample_done=_chain(hooks))
     try:
         summary = runner.run()
         diffused = diffusion.close() if diffusion is not None else None
@@ -163,6 +191,20 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
         for sample_dir, mode, message in diffused.failures:
             print(f"  failed {mode} on {sample_dir}: {message}")
     return 1 if summary.failed or (diffused is not None and diffused.failures) else 0
+
+
+def _chain(hooks: list[Callable[[Path], None]]) -> Callable[[Path], None] | None:
+    """One per-sample hook running ``hooks`` in order (None when there are none)."""
+    if not hooks:
+        return None
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def run_all(folder: Path) -> None:
+        for hook in hooks:
+            hook(folder)
+
+    return run_all
 
 
 if __name__ == "__main__":

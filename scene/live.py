@@ -22,9 +22,15 @@ ERROR_PROP = "blurd_binding_error"  # scene property: the last binding error, fo
 _cache: dict[str, tuple[float, Bindings]] = {}
 
 
+def binding_file(bl_scene: bpy.types.Scene) -> str:
+    """The scene's binding file path as set: the sidebar's ``Scene.blurd_bindings`` property, else a raw custom
+    property of that name (scripts, or files saved without the extension; Blender 5 keeps the two apart)."""
+    return str(getattr(bl_scene, BINDINGS_PROP, "") or bl_scene.get(BINDINGS_PROP) or "")
+
+
 def scene_bindings(bl_scene: bpy.types.Scene) -> Bindings | None:
     """The bindings that drive this scene: the user's file, the built-in one, or None for an unbound scene."""
-    user_path = bl_scene.get(BINDINGS_PROP)
+    user_path = binding_file(bl_scene)
     if user_path:
         path = Path(bpy.path.abspath(str(user_path)))
         mtime = path.stat().st_mtime if path.is_file() else -1.0

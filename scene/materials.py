@@ -60,6 +60,12 @@ class Nodes:
                 socket.default_value = value
         return next(s for s in node.outputs if s.identifier == "Result_Color")
 
+    def hsv(self, colour: bpy.types.NodeSocket, *, saturation: float = 1.0, value: float = 1.0) -> bpy.types.NodeSocket:
+        """``colour`` with its saturation and value scaled, its hue kept (a lighter or darker shade of one tone)."""
+        node = self.new("ShaderNodeHueSaturation", Hue=0.5, Saturation=saturation, Value=value, Fac=1.0)
+        self.link(colour, node.inputs["Color"])
+        return node.outputs["Color"]
+
     def object_coords(self) -> bpy.types.NodeSocket:
         return self.new("ShaderNodeTexCoord").outputs["Object"]
 
@@ -88,15 +94,19 @@ def _principled(name: str) -> tuple[bpy.types.Material, Nodes, bpy.types.Node]:
 
 
 def skin(name: str = "BLURD_Skin") -> bpy.types.Material:
-    """Skin tone (race) aged by 'Age' (0 young .. 1 old): paler, blotchier, and wrinkled through a bump."""
+    """Skin tone (race) aged by 'Age' (0 young .. 1 old): a paler shade of the same tone with darker spots of it,
+    and wrinkles through a bump."""
     mat, n, bsdf = _principled(name)
     tone = n.rgb("Skin Tone", (0.62, 0.38, 0.28))
     age = n.value("Age", 0.0)
     coords = n.object_coords()
     blotch = n.new("ShaderNodeTexNoise", Scale=60.0, Detail=2.0)
     n.link(coords, blotch.inputs["Vector"])
-    aged = n.mix(0.35, tone, (0.55, 0.42, 0.36, 1.0))
-    aged = n.mix(n.math("MULTIPLY", blotch.outputs["Fac"], 0.5), aged, (0.30, 0.17, 0.10, 1.0))
+    # Ageing stays within the race's tone (hue and saturation kept): slightly paler, with darker spots of the same
+    # tone. Mixing toward one fixed pale colour would turn every old face Caucasian (age entangled with race).
+    paler = n.hsv(tone, saturation=0.92, value=1.08)
+    spots = n.hsv(tone, saturation=1.05, value=0.72)
+    aged = n.mix(n.math("MULTIPLY", blotch.outputs["Fac"], 0.5), paler, spots)
     n.link(n.mix(age, tone, aged), bsdf.inputs["Base Color"])
     wrinkles = n.new("ShaderNodeTexWave", Scale=45.0, Distortion=2.0, Detail=1.0)
     wrinkles.bands_direction = "Z"
