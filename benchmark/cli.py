@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._core import BlurdError
 from .dataset import RENDER, load_dataset
 from .errors import BenchmarkError
 from .evaluate import DEFAULT_TEMPLATES, CaptionFactors, EvalOptions, check_templates
@@ -65,7 +66,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .device import resolve_device
+    import torch
+
+    from ..factors.devices import resolve_device
     from .encoders import make_encoder, parse_model_spec
     from .evaluate import evaluate_model
     from .figures import write_figures
@@ -78,7 +81,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     missing = [s for s in options.sources or () if s not in present]
     if missing:
         raise BenchmarkError(f"source(s) {missing} not in {ds.root}; it has: {', '.join(present)}")
-    device = resolve_device(args.device)
+    device = resolve_device(args.device, torch)
     encoders = [make_encoder(parse_model_spec(m), device=device, batch_size=args.batch_size,
                              allow_download=args.allow_download) for m in args.model]
     for enc in encoders:
@@ -231,6 +234,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except BenchmarkError as exc:
+    except BlurdError as exc:  # BenchmarkError, and the shared core's errors (devices, presets, datasets)
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -78,7 +78,7 @@ def real_dataset(request, tmp_path_factory) -> Path:
 def diffused_dataset(tmp_path_factory) -> Path:
     """Four tiny renders turned photo-real by batch.py --diffuse with random-weight diffusion models."""
     pytest.importorskip("bpy")
-    random_models = pytest.importorskip("diffusion.random_models")
+    random_models = pytest.importorskip("blurd.diffusion.random_models")
     folder = tmp_path_factory.mktemp("diffused")
     models = random_models.build_random_models(folder / "models").settings_mapping("t2i_adapter")
     table = "".join(f"{k} = {json.dumps(v)}\n" for k, v in models.items())
@@ -208,16 +208,16 @@ def test_tiny_clip_loads_through_the_real_loader_and_tokenizes_real_bpe(tiny_cli
 def test_device_choice():
     import torch
 
-    from blurd.benchmark.device import resolve_device
+    from blurd.factors.devices import DeviceError, resolve_device
 
-    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("cpu", torch) == "cpu"
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert resolve_device("auto") == expected
+    assert resolve_device("auto", torch) == expected
     if not torch.cuda.is_available():
-        with pytest.raises(BenchmarkError, match="no CUDA GPU"):
-            resolve_device("cuda")
-    with pytest.raises(BenchmarkError, match="unknown device"):
-        resolve_device("tpu")
+        with pytest.raises(DeviceError, match="no CUDA GPU"):
+            resolve_device("cuda", torch)
+    with pytest.raises(DeviceError, match="unknown device"):
+        resolve_device("tpu", torch)
 
 
 def test_models_that_cannot_load_fail_before_any_work(tmp_path):
@@ -428,7 +428,8 @@ def test_exports_of_a_real_rendered_dataset(real_dataset, tmp_path):
     import pandas as pd
 
     from blurd.benchmark.exports import export_parquet
-    from blurd.factors import layout
+    from blurd.dataset import layout
+    from blurd.factors import parts
 
     df = pd.read_parquet(export_parquet(load_dataset(real_dataset), tmp_path / "t.parquet"))
     assert len(df) == len(load_dataset(real_dataset).samples)
@@ -436,7 +437,7 @@ def test_exports_of_a_real_rendered_dataset(real_dataset, tmp_path):
         assert df[f"{p.name}_path"].notna().all(), p.name
         assert all((Path(real_dataset) / v).is_file() for v in df[f"{p.name}_path"])
     assert df["mask_skin_path"].notna().all()
-    for part in layout.PARTS:  # whatever mask a path names exists
+    for part in parts.PARTS:  # whatever mask a path names exists
         assert all((Path(real_dataset) / v).is_file() for v in df[f"mask_{part.name}_path"].dropna())
 
 

@@ -30,6 +30,7 @@ from diffusers import (
 )
 from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
 
+from ...factors.devices import DeviceError, resolve_device
 from ..errors import DiffusionError, ModelNotFoundError
 from ..modes import Mode
 from ..settings import ColourConditioner, DiffusionSettings, DType, Scheduler
@@ -132,19 +133,11 @@ def _in_hub_cache(repo_id: str, filename: str) -> bool:
 
 
 def pick_device(setting: str) -> torch.device:
-    """The torch device for a setting: 'auto' is cuda, then mps, then cpu; an unavailable device is an error."""
-    if setting == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(setting)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DiffusionError(f"device '{setting}' is not available here (no CUDA); set device to 'auto' or 'cpu'")
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise DiffusionError(f"device '{setting}' is not available here (no MPS); set device to 'auto' or 'cpu'")
-    return device
+    """The torch device for a setting (factors.devices decides: 'auto' is cuda, then mps, then cpu)."""
+    try:
+        return torch.device(resolve_device(setting, torch))
+    except DeviceError as exc:
+        raise DiffusionError(f"{exc} (the [diffusion] device setting)") from None
 
 
 def pick_dtype(setting: DType, device: torch.device) -> torch.dtype:
