@@ -40,7 +40,7 @@ def scene_bindings(bl_scene: bpy.types.Scene) -> Bindings | None:
             _cache[str(path)] = cached
         return cached[1]
     if bl_scene.get(BUILTIN_MARK):
-        return builtin_bindings()
+        return builtin_bindings(bl_scene)  # the binding file of the built-in human this scene holds
     return None
 
 

@@ -87,14 +87,13 @@ def test_missing_targets_are_listed_all_at_once():
     scene = build_primitive_rig()
     builtin = bindings_mod.load_bindings()
     missing = builtin.missing_targets(scene)
-    assert len(missing) == len(builtin.targets())  # nothing of the built-in human is in the primitive rig
+    assert all(t.missing(scene) for t in builtin.targets())  # nothing of the built-in human is in the primitive rig
     with pytest.raises(bindings_mod.MissingTargetsError) as err:
         builtin.check(scene)
     message = str(err.value)
-    for expected in ('object "BLURD_Head" shape key "age_old"', 'material "BLURD_Hair" node "Hair Colour" output',
-                     'object "BLURD_CameraRig" property "rotation_euler"[2]', 'world "BLURD_World" node "World Index"',
-                     'light "BLURD_KeyLight" property "temperature"'):
-        assert expected in message
+    for target in builtin.targets()[:: max(1, len(builtin.targets()) // 6)]:  # whichever human is built in
+        for description in target.missing(scene):
+            assert description in message
     assert err.value.missing == missing
     with pytest.raises(bindings_mod.MissingTargetsError):  # apply checks before changing anything
         builtin.apply(scene, {"hair_color": "red"})
