@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataset.files import atomic_path
 from .dataset import SampleRecord
 from .encoders import ClipEncoder, ProgressFactory
-from .files import atomic_path
 
 CACHE_DIR = Path(".cache") / "embeddings"
 TEXT_CACHE = "text"

@@ -6,24 +6,25 @@ without a readable sample.json with valid factors is skipped and listed in ``Dat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._core import FACTOR_BY_NAME, BlurdError, layout, validate_assignment
+from ..dataset import layout
+from ..dataset.errors import DatasetError
+from ..dataset.layout import DIFFUSION_PREFIX, check_safe_name
+from ..dataset.record import missing_files, read_record
+from ._core import FACTOR_BY_NAME, BlurdError, validate_assignment
 from .errors import BenchmarkError
 
 RENDER = "render"  # the Cycles render, "BLURD 3D"
-RENDER_FILENAME = "rgb.png"
-DIFFUSION_PREFIX = "sd_"
 PAPER_MODES: tuple[str, ...] = ("unleashed", "tempered", "harbinger")  # display order; other modes follow sorted
 PHOTOREAL_MODE = "harbinger"  # the full BLURD method: the target of the 3D-to-photo-real change
 
 
 def source_filename(source: str) -> str:
     """The image file of an image source inside a sample folder: rgb.png or sd_<mode>.png."""
-    return RENDER_FILENAME if source == RENDER else layout.diffusion_filename(source, "png")
+    return layout.RGB if source == RENDER else layout.diffusion_filename(check_safe_name(source, "source"), "png")
 
 
 def source_sort_key(source: str) -> tuple[int, int, str]:
@@ -78,8 +79,9 @@ class DatasetFolder:
             if s.has_source(RENDER):
                 found.add(RENDER)
             for path in s.dir.glob(f"{DIFFUSION_PREFIX}*.png"):
-                if not path.name.startswith(layout.TMP_PREFIX) and path.stat().st_size > 0:
-                    found.add(path.stem[len(DIFFUSION_PREFIX):])
+                mode = layout.diffusion_mode_of(path.name)
+                if mode is not None and path.is_file() and path.stat().st_size > 0:
+                    found.add(mode)
         return sorted(found, key=source_sort_key)
 
     def with_source(self, source: str) -> list[SampleRecord]:
@@ -91,24 +93,22 @@ class DatasetFolder:
 
 
 def _read_sample(folder: Path) -> SampleRecord | SkippedSample:
-    if not layout.is_complete(folder):
-        return SkippedSample(folder, f"no {layout.SAMPLE_JSON} (incomplete sample)")
+    """A complete sample (sample.json readable, a safe id, every file it lists present) or why it is skipped."""
     try:
-        meta = json.loads((folder / layout.SAMPLE_JSON).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return SkippedSample(folder, f"unreadable {layout.SAMPLE_JSON}: {exc}")
-    if not isinstance(meta, dict) or not isinstance(meta.get("factors"), dict):
-        return SkippedSample(folder, f"{layout.SAMPLE_JSON} has no 'factors' object")
-    unknown = [k for k in meta["factors"] if k not in FACTOR_BY_NAME]
-    known = {k: v for k, v in meta["factors"].items() if k in FACTOR_BY_NAME}
-    try:
-        factors = validate_assignment(known, complete=True)
-    except BlurdError as exc:
-        return SkippedSample(folder, f"invalid factors: {exc}")
+        record = read_record(folder)
+    except DatasetError as exc:
+        return SkippedSample(folder, str(exc))
+    missing = missing_files(folder, record)
+    if missing:
+        return SkippedSample(folder, f"incomplete sample: {', '.join(missing[:3])} missing")
+    unknown = [k for k in record.factors if k not in FACTOR_BY_NAME]
     if unknown:
         return SkippedSample(folder, f"unknown factors {unknown} (written by a newer BLURD?)")
-    seed = meta.get("seed")
-    return SampleRecord(str(meta.get("id") or folder.name), folder, factors, seed if isinstance(seed, int) else None)
+    try:
+        factors = validate_assignment(record.factors, complete=True)
+    except BlurdError as exc:
+        return SkippedSample(folder, f"invalid factors: {exc}")
+    return SampleRecord(record.id, folder, factors, record.seed)
 
 
 def load_dataset(root: Path | str) -> DatasetFolder:
@@ -120,8 +120,8 @@ def load_dataset(root: Path | str) -> DatasetFolder:
                              "pass the --out folder of a batch sweep")
     samples: list[SampleRecord] = []
     skipped: list[SkippedSample] = []
-    for folder in sorted(p for p in samples_dir.iterdir() if p.is_dir()):
-        if folder.name.startswith(layout.TMP_PREFIX):
+    for folder in sorted(p for p in samples_dir.iterdir() if p.is_dir() and not p.is_symlink()):
+        if not layout.is_safe_name(folder.name):  # temporary folders, and names no BLURD writes
             continue
         item = _read_sample(folder)
         (samples if isinstance(item, SampleRecord) else skipped).append(item)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataset.files import atomic_path
 from .dataset import source_sort_key
-from .files import atomic_path
 from .report import load_results
 
 SOURCE_COLOURS = {"render": "#7f7f7f", "unleashed": "#1f77b4", "tempered": "#2ca02c", "harbinger": "#d62728"}

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataset.files import write_text
 from . import metrics as m
 from .dataset import source_sort_key
 from .evaluate import SourceEvaluation
-from .files import write_text
 
 SCHEMA = "blurd-benchmark/1"
 TASK = "blurd_factors"

@@ -12,7 +12,7 @@ from .errors import DiffusionError
 
 
 class Condition(StrEnum):
-    """One input a mode conditions on; ``pass_name`` is the sample pass it reads (factors.layout.PASSES)."""
+    """One input a mode conditions on; ``pass_name`` is the sample pass it reads (dataset.layout.PASSES)."""
 
     TEXT = "text"
     DEPTH = "depth"

@@ -8,7 +8,6 @@ Worker side only (imports torch).
 
 from __future__ import annotations
 
-import json
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,10 @@ from diffusers import (
     UniPCMultistepScheduler,
 )
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from ..dataset import layout
+from ..dataset.files import write_atomic
+from ..dataset.record import SampleRecord, write_record
 
 
 @dataclass(frozen=True)
@@ -201,10 +204,12 @@ def make_sample(folder: Path, seed: int = 7, factors: dict | None = None) -> Pat
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    for name in ("rgb", "depth", "normal", "palette"):
-        Image.fromarray(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)).save(folder / f"{name}.png")
-    record = {"id": folder.name, "seed": seed, "factors": factors or {"hair_color": "red"}}
-    (folder / "sample.json").write_text(json.dumps(record), encoding="utf-8")
+    passes = {name: layout.pass_filename(name) for name in ("rgb", "depth", "normal", "palette")}
+    for filename in passes.values():
+        noise = Image.fromarray(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8))
+        write_atomic(folder / filename, lambda tmp, image=noise: image.save(tmp, format="PNG"))
+    write_record(folder, SampleRecord(id=folder.name, seed=seed, factors=factors or {"hair_color": "red"},
+                                      passes=passes))
     return folder
 
 

@@ -8,6 +8,7 @@ the samples whose id hashes to ``i`` modulo ``n``: the shards are disjoint and c
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,8 @@ from .validate import canonical_value, validate_assignment
 ENUMERATION_LIMIT = 2_000_000  # larger products are sampled value by value instead of enumerated
 SPARSE_DRAW_RATIO = 20  # a draw of fewer than product/20 samples picks values directly instead of enumerating
 MAX_DRAW_ATTEMPTS_PER_SAMPLE = 1000
+EAGER_CHECK_LIMIT = 100_000  # grids up to this product size are walked once at load to catch empty grids
+CHECK_DRAWS = 1000  # a drawn grid is checked at load by drawing this many samples
 
 
 class GridError(BlurdError):
@@ -139,9 +142,10 @@ class Grid:
             if self._allowed(values):
                 yield values
 
-    def _draw(self, count: int) -> list[dict[str, Value]]:
-        """``count`` distinct assignments, each factor's value picked by a hash of (seed, draw, factor)."""
-        chosen: dict[str, dict[str, Value]] = {}
+    def _draw(self, count: int) -> Iterator[dict[str, Value]]:
+        """``count`` distinct assignments, each factor's value picked by a hash of (seed, draw, factor), drawn
+        lazily: start-up time and memory do not grow with ``count`` (only the ids drawn so far are kept)."""
+        seen: set[str] = set()
         names = list(self.sweep)
         for attempt in range(count * MAX_DRAW_ATTEMPTS_PER_SAMPLE):
             combo = []
@@ -150,36 +154,75 @@ class Grid:
                 combo.append(self.sweep[name][int.from_bytes(digest[:8], "big") % len(self.sweep[name])])
             values = self._assignment(combo)
             if self._allowed(values):
-                chosen.setdefault(canonical_sample_id(values), values)
-                if len(chosen) == count:
-                    return list(chosen.values())
+                sid = canonical_sample_id(values)
+                if sid not in seen:
+                    seen.add(sid)
+                    yield values
+                    if len(seen) == count:
+                        return
         raise GridError(f"could not draw {count} distinct samples: the grid is empty or nearly so under its rules; "
                         f"loosen the rules or lower grid.samples")
 
-    def _select(self) -> list[dict[str, Value]]:
-        if self.samples is None:
-            return list(self._enumerate())
-        if self.product_size > ENUMERATION_LIMIT or self.samples * SPARSE_DRAW_RATIO < self.product_size:
-            return self._draw(self.samples)
-        every = list(self._enumerate())
-        if not every:
+    def _rank(self, values: Mapping[str, Value]) -> int:
+        return int.from_bytes(hashlib.sha256(f"{self.seed}:{canonical_sample_id(values)}".encode()).digest(), "big")
+
+    def _ranked(self, count: int) -> Iterator[dict[str, Value]]:
+        """The ``count`` combinations of lowest rank (a hash of seed and id), in grid order: one pass keeps the
+        ``count`` lowest ranks in a heap, a second pass yields them (memory grows with ``count`` and no more)."""
+        heap: list[int] = []  # negated ranks: heap[0] is the largest rank kept
+        total = 0
+        for values in self._enumerate():
+            total += 1
+            rank = -self._rank(values)
+            if len(heap) < count:
+                heapq.heappush(heap, rank)
+            elif rank > heap[0]:
+                heapq.heapreplace(heap, rank)
+        if not total:
             raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
-        if self.samples > len(every):
+        if count > total:
             raise GridError(
-                f"grid samples = {self.samples} but the grid holds only {len(every)} samples after its rules; "
+                f"grid samples = {count} but the grid holds only {total} samples after its rules; "
                 f"lower grid.samples or sweep more values"
             )
-        rank = {id(v): hashlib.sha256(f"{self.seed}:{canonical_sample_id(v)}".encode()).digest() for v in every}
-        keep = {id(v) for v in sorted(every, key=lambda v: rank[id(v)])[: self.samples]}
-        return [v for v in every if id(v) in keep]
+        keep = {-rank for rank in heap}
+        del heap
+        return (values for values in self._enumerate() if self._rank(values) in keep)
+
+    def _select(self) -> Iterator[dict[str, Value]]:
+        if self.samples is None:
+            return self._enumerate()
+        if self.product_size > ENUMERATION_LIMIT or self.samples * SPARSE_DRAW_RATIO < self.product_size:
+            return self._draw(self.samples)
+        return self._ranked(self.samples)
 
     def __iter__(self) -> Iterator[Sample]:
-        selected = self._select()
-        if not selected:
-            raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
-        for index, values in enumerate(selected):
+        index = -1
+        for index, values in enumerate(self._select()):
             sid = canonical_sample_id(values)
             yield Sample(index, sid, self._policy.seed(values, sid), values)
+        if index < 0:
+            raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
+
+    def size_hint(self) -> int | None:
+        """How many samples the grid yields when that is known without walking it (None otherwise)."""
+        if self.samples is not None:
+            return self.samples
+        return self.product_size if not self.rules else None
+
+    def check(self, draws: int = CHECK_DRAWS) -> None:
+        """Fail now (GridError) on an empty grid or more samples than it holds, in bounded time and memory: small
+        grids are walked, large ones drawn from for up to ``draws`` samples (the rest are drawn while sweeping)."""
+        if self.samples is None:
+            if self.product_size <= EAGER_CHECK_LIMIT:
+                self.count()
+            else:
+                next(iter(self))
+        elif self.product_size > ENUMERATION_LIMIT or self.samples * SPARSE_DRAW_RATIO < self.product_size:
+            for _ in itertools.islice(self, min(self.samples, draws)):
+                pass
+        else:
+            next(iter(self))
 
     def count(self) -> int:
         """How many samples the grid yields."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..factors import default_assignment, validate_assignment
 from ..factors.errors import BlurdError
-from ..factors.layout import PART_BY_NAME
+from ..factors.parts import PART_BY_NAME
 from ..presets.settings import RenderSettings
 from . import hair, human, materials, rig, worlds
 from .bindings import Bindings, load_bindings

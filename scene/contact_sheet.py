@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..factors import layout
+from ..dataset import layout
+from ..dataset.files import write_atomic
 from ..factors.grid import Sample
-from .files import write_atomic
 
 LINE_HEIGHT = 12
 MAX_LABEL_LINES = 6
@@ -53,7 +53,7 @@ def render_contact_sheet(out: Path, samples: Sequence[Sample], *, swept: Sequenc
     for n, sample in enumerate(shown):
         x = PADDING + (n % columns) * cell_w
         y = PADDING + (n // columns) * cell_h
-        with Image.open(layout.sample_dir(out, sample.id) / "rgb.png") as image:
+        with Image.open(layout.sample_dir(out, sample.id) / layout.RGB) as image:
             thumb = image.convert("RGB")
             thumb.thumbnail((thumbnail, thumbnail))
         sheet.paste(thumb, (x + (thumbnail - thumb.width) // 2, y + (thumbnail - thumb.height) // 2))

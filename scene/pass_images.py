@@ -11,7 +11,7 @@ Conventions (see docs/passes.md):
   (128, 128, 255), one facing the image's left (255, 128, 128), one facing up (128, 255, 128). Pixels with no
   surface get ``NORMAL_BACKGROUND`` (a backdrop facing the camera); partly covered edge pixels blend towards it.
 - ``masks/<part>.png`` (0/255) and ``label.png`` (class ids) come from the object index pass: an object whose
-  ``pass_index`` equals ``factors.layout.PARTS[...].pass_index`` belongs to that part; index 0 is background.
+  ``pass_index`` equals ``factors.parts.PARTS[...].pass_index`` belongs to that part; index 0 is background.
 - ``palette.png``: the rgb image averaged over a coarse grid (``palette_cells`` along the short side), upsampled
   with nearest neighbour to full size.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..factors import layout
+from ..factors import parts
 
 NORMAL_BACKGROUND = (0.0, 0.0, 1.0)  # camera-space normal for pixels with no surface: a backdrop facing the camera
 DEPTH_PNG_RANGE = (0.2, 1.0)  # farthest and nearest subject pixel in depth.png (0 stays for the background)
@@ -62,14 +62,14 @@ def normal_png(normal_camera: np.ndarray) -> np.ndarray:
 
 
 def part_masks(index: np.ndarray) -> dict[str, np.ndarray]:
-    """One 0/255 uint8 mask per part of ``factors.layout.PARTS``."""
-    return {part.name: np.where(index == part.pass_index, 255, 0).astype(np.uint8) for part in layout.PARTS}
+    """One 0/255 uint8 mask per part of ``factors.parts.PARTS``."""
+    return {part.name: np.where(index == part.pass_index, 255, 0).astype(np.uint8) for part in parts.PARTS}
 
 
 def label_map(index: np.ndarray) -> np.ndarray:
-    """Class ids (``factors.layout.Label``) per pixel; unknown pass indices count as background."""
+    """Class ids (``factors.parts.Label``) per pixel; unknown pass indices count as background."""
     labels = np.zeros(index.shape, np.uint8)
-    for part in layout.PARTS:
+    for part in parts.PARTS:
         labels[index == part.pass_index] = int(part.label)
     return labels
 

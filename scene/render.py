@@ -23,18 +23,22 @@ from typing import Any
 import bpy
 import numpy as np
 
-from ..factors import layout
+from ..dataset import layout
+from ..dataset.errors import DiskFullError
+from ..dataset.hygiene import remove_entry
+from ..dataset.record import SampleRecord, write_record
 from ..factors.errors import BlurdError
 from ..presets.settings import RenderSettings
 from . import passes
 from .camera_record import camera_record, render_size
-from .files import write_json, write_png
+from .files import write_png
 from .pass_images import camera_space_normals, depth_png, label_map, normal_png, palette_image, part_masks
 from .render_settings import apply_render_settings
 
 NO_SURFACE_DEPTH_VALUE = 1e10  # what Cycles writes where a ray hits nothing
 NO_SURFACE_DEPTH = 1e9  # threshold below that value, for reading
-RAW_DIR = f"{layout.TMP_PREFIX}raw"
+RAW_DIR = layout.RAW_DIR
+MIN_FREE_AFTER_RENDER = 256 * 1024  # less free space than this after a render: its raw files may be truncated
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "blender_manifest.toml"
 
 
@@ -115,13 +119,6 @@ def blurd_version() -> str:
 # ----------------------------------------------------------------------------------------------------- the sample
 
 
-def pass_files(keep_depth_exr: bool = True) -> dict[str, str]:
-    """sample.json's ``passes`` map: pass name -> file relative to the sample folder."""
-    files = {p.name: p.filename for p in layout.PASSES if keep_depth_exr or p.name != "depth_exr"}
-    files.update({f"mask_{part.name}": layout.mask_filename(part.name) for part in layout.PARTS})
-    return files
-
-
 def write_passes(folder: Path, raw: RawImages, camera_to_world: np.ndarray, palette_cells: int,
                  raw_depth_exr: Path | None = None) -> None:
     """Every pass file of the sample (all but sample.json), each written atomically.
@@ -167,7 +164,7 @@ class PendingSample:
     def abandon(self) -> None:
         """Undo the setup after a cancelled or failed render, removing the half-made sample folder."""
         self.output.restore()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_entry(self.folder)
 
 
 def prepare_sample(
@@ -184,7 +181,7 @@ def prepare_sample(
     check_renderable(bl_scene)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(folder / RAW_DIR, ignore_errors=True)
+    remove_entry(folder / RAW_DIR)
     apply_render_settings(bl_scene, settings, seed)
     passes.render_view_layer(bl_scene).update()  # the camera matrix as it will render
     camera = camera_record(bl_scene)
@@ -193,11 +190,23 @@ def prepare_sample(
                          _render_description(bl_scene), output)
 
 
-def finish_sample(pending: PendingSample) -> dict[str, Any]:
+def check_raw_space(raw_dir: Path) -> None:
+    """DiskFullError when the disk filled during the render: Blender then writes truncated EXRs, and reading one
+    back crashes the process, so they are never read."""
+    try:
+        free = shutil.disk_usage(raw_dir).free
+    except OSError:
+        return
+    if free < MIN_FREE_AFTER_RENDER:
+        raise DiskFullError(raw_dir.parent)
+
+
+def finish_sample(pending: PendingSample) -> SampleRecord:
     """Turn the raw passes of a finished render into the sample's files; sample.json last. Returns the record."""
     pending.output.restore()
     rendered = time.perf_counter()
     try:
+        check_raw_space(pending.raw_dir)
         raw = read_raw_images(pending.raw_dir)
         settings = pending.settings
         cells = settings.palette_cells if settings is not None else RenderSettings().palette_cells
@@ -205,19 +214,19 @@ def finish_sample(pending: PendingSample) -> dict[str, Any]:
         raw_depth = passes.find_raw_files(pending.raw_dir)["depth"] if pending.keep_depth_exr else None
         write_passes(pending.folder, raw, camera_to_world, cells, raw_depth)
     finally:
-        shutil.rmtree(pending.raw_dir, ignore_errors=True)
+        remove_entry(pending.raw_dir)
     finished = time.perf_counter()
-    record = {
-        "id": pending.sample_id,
-        "seed": pending.seed,
-        "factors": pending.factors,
-        "camera": pending.camera,
-        "versions": {"blender": bpy.app.version_string, "blurd": blurd_version()},
-        "render": pending.render_info,
-        "timings": {"render_s": round(rendered - pending.started, 4), "post_s": round(finished - rendered, 4)},
-        "passes": pass_files(pending.keep_depth_exr),
-    }
-    write_json(pending.folder / layout.SAMPLE_JSON, record)
+    record = SampleRecord(
+        id=pending.sample_id,
+        seed=pending.seed,
+        factors=pending.factors,
+        camera=pending.camera,
+        versions={"blender": bpy.app.version_string, "blurd": blurd_version()},
+        render=pending.render_info,
+        timings={"render_s": round(rendered - pending.started, 4), "post_s": round(finished - rendered, 4)},
+        passes=layout.sample_files(pending.keep_depth_exr),
+    )
+    write_record(pending.folder, record)
     return record
 
 
@@ -231,7 +240,7 @@ def render_sample(
     settings: RenderSettings | None,
     quiet: bool = False,
     keep_depth_exr: bool = True,
-) -> dict[str, Any]:
+) -> SampleRecord:
     """Render ``bl_scene`` once into ``folder`` and write every pass plus sample.json; returns the sample record.
 
     Works on any scene with a camera (the built-in human or a user's rig); the passes are switched on here.

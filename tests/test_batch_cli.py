@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from blurd import batch, presets
-from blurd.factors import layout
+from blurd.dataset import layout
+from blurd.dataset.record import is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
@@ -123,7 +124,7 @@ def test_a_sweep_killed_mid_way_resumes_to_a_complete_dataset(tmp_path, preset):
 
     rows = [json.loads(line) for line in (out / layout.MANIFEST).read_text().splitlines()]
     assert sorted(row["id"] for row in rows) == grid_ids  # unique rows, one per sample
-    assert all(layout.is_complete(layout.sample_dir(out, sid)) for sid in grid_ids)
+    assert all(is_complete(layout.sample_dir(out, sid)) for sid in grid_ids)
     assert [p for p in out.rglob("*") if p.name.startswith(layout.TMP_PREFIX)] == []
     assert {p.name for p in (out / layout.SAMPLES_DIR).iterdir()} == set(grid_ids)
     assert (out / layout.PRESET_COPY).read_text() == KILL_PRESET and (out / layout.CONTACT_SHEET).is_file()
@@ -139,7 +140,7 @@ def test_python_batch_py_sweeps_the_built_in_human(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "1 rendered" in run.stdout
     (row,) = [json.loads(line) for line in (out / layout.MANIFEST).read_text().splitlines()]
-    assert layout.is_complete(out / row["dir"]) and (out / layout.CONTACT_SHEET).is_file()
+    assert is_complete(out / row["dir"]) and (out / layout.CONTACT_SHEET).is_file()
 
 
 def test_the_sweep_runs_without_pillow_or_tqdm_as_in_blenders_own_python(tmp_path, preset):
@@ -150,7 +151,7 @@ def test_the_sweep_runs_without_pillow_or_tqdm_as_in_blenders_own_python(tmp_pat
     assert run.returncode == 0, run.stderr[-2000:]
     assert "2 rendered" in run.stdout and "no contact sheet" in run.stdout
     rows = [json.loads(line) for line in (out / layout.MANIFEST).read_text().splitlines()]
-    assert len(rows) == 2 and all(layout.is_complete(out / row["dir"]) for row in rows)
+    assert len(rows) == 2 and all(is_complete(out / row["dir"]) for row in rows)
     from PIL import Image  # (this test process has Pillow: check what the other one wrote)
 
     with Image.open(out / rows[0]["dir"] / "normal.png") as normal:

@@ -14,7 +14,8 @@ from blurd.benchmark.dataset import load_dataset
 from blurd.benchmark.errors import BenchmarkError
 from blurd.benchmark.exports import export_imagefolder, export_parquet, export_webdataset
 from blurd.benchmark.tiny import write_synthetic_dataset
-from blurd.factors import FACTORS, captions, layout
+from blurd.dataset import layout
+from blurd.factors import FACTORS, captions
 
 SWEEP = {"hair_color": ["red", "green", "blue"], "age": [30, 70]}
 
@@ -121,7 +122,7 @@ def test_exports_need_neither_torch_nor_transformers(dataset, tmp_path):
     root = Path(__file__).resolve().parent.parent
     code = ("import sys\n"
             "for name in ('torch', 'transformers', 'bpy'): sys.modules[name] = None\n"
-            "from benchmark import cli\n"
+            "from blurd.benchmark import cli\n"
             f"sys.exit(cli.main(['export', 'wds', {str(dataset)!r}, '--factor', 'hair_color', '--out', "
             f"{str(tmp_path / 'w')!r}]) or cli.main(['export', 'parquet', {str(dataset)!r}, '--out', "
             f"{str(tmp_path / 'p.parquet')!r}]))\n")

@@ -7,7 +7,7 @@ import pytest
 
 from blurd.factors import FACTOR_BY_NAME, FACTORS, FactorError, FactorKind, validate_assignment
 from blurd.factors.ids import canonical_json, sample_id, sample_seed
-from blurd.factors.layout import PART_BY_NAME, PARTS, Label
+from blurd.factors.parts import PART_BY_NAME, PARTS, Label
 from blurd.factors.schema import COLOURS
 
 TEN = ["white", "black", "red", "orange", "yellow", "green", "cyan", "blue", "violet", "magenta"]

@@ -14,7 +14,9 @@ import pytest
 import tiny_scene
 from PIL import Image
 
-from blurd.factors import layout
+from blurd.dataset import layout
+from blurd.dataset.record import SampleRecord
+from blurd.factors import parts
 from blurd.presets.settings import RenderSettings
 from blurd.scene import pass_images, render
 
@@ -23,7 +25,7 @@ SETTINGS = RenderSettings(resolution=(SIZE, SIZE), samples=4, denoise=False, thr
 FACTORS = {"hair_color": "red"}
 
 
-def render_into(folder: Path, *, cube: bool = True, seed: int = 7, scene=None) -> dict:
+def render_into(folder: Path, *, cube: bool = True, seed: int = 7, scene=None) -> SampleRecord:
     scene = scene or tiny_scene.build_scene(cube=cube)
     return render.render_sample(scene, folder, sample_id="0123456789abcdef", seed=seed, factors=FACTORS,
                                 settings=SETTINGS)
@@ -93,21 +95,21 @@ def test_every_pass_comes_from_one_render_call(tmp_path):
         bpy.app.handlers.render_pre.remove(count)
 
     assert len(calls) == 1
-    expected = {p.filename for p in layout.PASSES} | {layout.mask_filename(p.name) for p in layout.PARTS}
+    expected = {p.filename for p in layout.PASSES} | {layout.mask_filename(p.name) for p in parts.PARTS}
     written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert written == expected | {layout.SAMPLE_JSON}  # nothing else, no temporary names left
-    assert set(record["passes"].values()) == expected
-    assert json.loads((tmp_path / layout.SAMPLE_JSON).read_text()) == record
+    assert set(record.passes.values()) == expected
+    assert json.loads((tmp_path / layout.SAMPLE_JSON).read_text()) == record.to_json()
     newest_pass = max((tmp_path / name).stat().st_mtime_ns for name in expected)
     assert (tmp_path / layout.SAMPLE_JSON).stat().st_mtime_ns >= newest_pass  # sample.json last
 
-    masks = {p.name: png(tmp_path / layout.mask_filename(p.name)) for p in layout.PARTS}
+    masks = {p.name: png(tmp_path / layout.mask_filename(p.name)) for p in parts.PARTS}
     assert all(set(np.unique(m)) <= {0, 255} for m in masks.values())
     assert (sum(m.astype(int) for m in masks.values()) == 255).all()  # every pixel in exactly one part
     assert masks["skin"].any() and masks["shirt"].any() and masks["background"].any()
     label = png(tmp_path / "label.png")
-    assert set(np.unique(label)) == {layout.Label.BACKGROUND, layout.Label.SKIN, layout.Label.CLOTH}
-    assert (label[masks["shirt"] > 0] == layout.Label.CLOTH).all()
+    assert set(np.unique(label)) == {parts.Label.BACKGROUND, parts.Label.SKIN, parts.Label.CLOTH}
+    assert (label[masks["shirt"] > 0] == parts.Label.CLOTH).all()
 
     rgb, palette = png(tmp_path / "rgb.png"), png(tmp_path / "palette.png")
     assert rgb.shape == palette.shape == (SIZE, SIZE, 3)
@@ -116,10 +118,10 @@ def test_every_pass_comes_from_one_render_call(tmp_path):
     assert (block == block[0]).all()  # one colour per cell
     assert np.abs(block[0].astype(int) - rgb[:cell, :cell].reshape(-1, 3).mean(0)).max() <= 1  # the cell mean
 
-    intrinsics = record["camera"]["intrinsics"]
+    intrinsics = record.camera["intrinsics"]
     assert intrinsics["fx"] == pytest.approx(50.0 / 36.0 * SIZE) and intrinsics["cx"] == SIZE / 2
-    assert record["versions"]["blender"] == bpy.app.version_string
-    assert record["timings"]["render_s"] > 0
+    assert record.versions["blender"] == bpy.app.version_string
+    assert record.timings["render_s"] > 0
 
 
 def test_the_same_sample_rendered_twice_gives_identical_bytes(tmp_path):
@@ -127,7 +129,7 @@ def test_the_same_sample_rendered_twice_gives_identical_bytes(tmp_path):
     render_into(first)
     render_into(second)
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.name != layout.SAMPLE_JSON)
-    assert len(files) == len(layout.PASSES) + len(layout.PARTS)
+    assert len(files) == len(layout.PASSES) + len(parts.PARTS)
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
         assert b"Date\x00" not in (first / name).read_bytes(), name  # no render-time metadata in any file

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from blurd import factors
-from blurd.factors import ids, layout
+from blurd.dataset import layout
+from blurd.factors import ids, parts
 from blurd.presets.settings import RenderSettings
 from blurd.scene import builder, render
 
@@ -71,11 +72,11 @@ def test_build_scene_twice_gives_the_same_scene():
 def test_every_part_has_objects_with_its_pass_index():
     scene = builder.build_scene(SETTINGS)
     visible = {o.pass_index for o in scene.objects if o.type == "MESH" and not o.hide_render}
-    for part in layout.PARTS:
+    for part in parts.PARTS:
         if part.name not in ("background", "beard"):  # the default has no beard
             assert part.pass_index in visible, part.name
     beard = bpy.data.objects["BLURD_Beard_full"]
-    assert beard.hide_render and beard.pass_index == layout.PART_BY_NAME["beard"].pass_index
+    assert beard.hide_render and beard.pass_index == parts.PART_BY_NAME["beard"].pass_index
 
 
 def test_apply_factors_rejects_bad_values_before_changing_anything():
@@ -137,7 +138,7 @@ class Renders:
             render.render_sample(self.scene, folder, sample_id=sid, seed=SEED, factors=complete, settings=settings,
                                  quiet=True)
             rgb = np.asarray(Image.open(folder / "rgb.png").convert("RGB")).astype(np.int16)
-            masks = {p.name: np.asarray(Image.open(folder / layout.mask_filename(p.name))) > 127 for p in layout.PARTS}
+            masks = {p.name: np.asarray(Image.open(folder / layout.mask_filename(p.name))) > 127 for p in parts.PARTS}
             self.cache[key] = (rgb, masks)
         return self.cache[key]
 

@@ -7,8 +7,7 @@ Uses the tiny sphere scene (tests/tiny_scene.py) at 32 px, 1 Cycles sample.
 from __future__ import annotations
 
 import json
-import os
-import time
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,8 @@ import pytest
 import tiny_scene
 from PIL import Image
 
-from blurd.factors import layout
+from blurd.dataset import layout
+from blurd.dataset.record import is_complete
 from blurd.factors.grid import Grid
 from blurd.presets import settings
 from blurd.scene import sweep
@@ -40,6 +40,13 @@ def manifest_ids(out: Path) -> list[str]:
     return [json.loads(line)["id"] for line in (out / layout.MANIFEST).read_text().splitlines()]
 
 
+def dead_pid() -> int:
+    """The id of a process that has exited (a killed writer's)."""
+    with subprocess.Popen(["true"]) as child:
+        child.wait()
+    return child.pid
+
+
 def temp_leftovers(out: Path) -> list[Path]:
     return [p for p in out.rglob("*") if p.name.startswith(layout.TMP_PREFIX)]
 
@@ -51,7 +58,7 @@ def test_three_shards_cover_the_grid_exactly_once(scene, tmp_path):
     assert sum(s.planned for s in summaries) == len(grid_ids) == 6
     assert sum(s.rendered for s in summaries) == 6 and not any(s.failed or s.skipped for s in summaries)
     assert sorted(manifest_ids(tmp_path)) == grid_ids  # every sample once, no duplicates
-    assert all(layout.is_complete(layout.sample_dir(tmp_path, sid)) for sid in grid_ids)
+    assert all(is_complete(layout.sample_dir(tmp_path, sid)) for sid in grid_ids)
     rows = [json.loads(line) for line in (tmp_path / layout.MANIFEST).read_text().splitlines()]
     by_id = {s.id: s for s in GRID}
     for row in rows:
@@ -71,9 +78,8 @@ def test_a_restart_skips_complete_samples_clears_partial_ones_and_repairs_the_ma
     lines = (tmp_path / layout.MANIFEST).read_text().splitlines(keepends=True)
     kept = [line for line in lines if json.loads(line)["id"] == done_a]
     (tmp_path / layout.MANIFEST).write_text("".join(kept * 2) + '{"id": "torn')
-    stale = tmp_path / f"{layout.TMP_PREFIX}99-{layout.MANIFEST}"
-    stale.write_text("stale")
-    os.utime(stale, (time.time() - 3600, time.time() - 3600))  # left by a writer killed an hour ago
+    stale = tmp_path / f"{layout.TMP_PREFIX}{dead_pid()}-0000-{layout.MANIFEST}"
+    stale.write_text("stale")  # left by a writer killed mid-rewrite
     stamp = (layout.sample_dir(tmp_path, done_a) / "rgb.png").stat().st_mtime_ns
 
     second = make_sweep(scene, tmp_path).run()
@@ -81,18 +87,36 @@ def test_a_restart_skips_complete_samples_clears_partial_ones_and_repairs_the_ma
     assert (second.skipped, second.rendered, second.failed) == (2, 4, 0)
     assert (layout.sample_dir(tmp_path, done_a) / "rgb.png").stat().st_mtime_ns == stamp  # not rendered again
     assert sorted(manifest_ids(tmp_path)) == sorted(s.id for s in GRID)
-    assert all(layout.is_complete(layout.sample_dir(tmp_path, s.id)) for s in GRID)
+    assert all(is_complete(layout.sample_dir(tmp_path, s.id)) for s in GRID)
     with Image.open(half / "rgb.png") as image:
         assert image.size == (32, 32)
     assert temp_leftovers(tmp_path) == []
     assert done_b in manifest_ids(tmp_path)
 
 
-def test_a_young_dataset_level_temporary_file_is_spared_for_its_writer(scene, tmp_path):
-    busy = tmp_path / f"{layout.TMP_PREFIX}12345-{layout.CONTACT_SHEET}"  # another shard writing its sheet now
-    busy.write_bytes(b"in progress")
-    make_sweep(scene, tmp_path, limit=1).run()
-    assert busy.read_bytes() == b"in progress"
+def test_resume_clears_temporary_files_of_dead_writers_only_and_never_follows_a_link(scene, tmp_path):
+    with subprocess.Popen(["sleep", "60"]) as alive:
+        try:
+            busy = tmp_path / f"{layout.TMP_PREFIX}{alive.pid}-ab12-{layout.CONTACT_SHEET}"  # a live shard's sheet
+            busy.write_bytes(b"in progress")
+            dead = tmp_path / f"{layout.TMP_PREFIX}{dead_pid()}-cd34-{layout.MANIFEST}"  # killed mid-rewrite
+            dead.write_bytes(b"stale")
+            outside = tmp_path.parent / f"{tmp_path.name}-outside"
+            outside.mkdir()
+            (outside / "keep.txt").write_text("not the sweep's")
+            link = tmp_path / f"{layout.TMP_PREFIX}{dead_pid()}-ef56-raw"
+            link.symlink_to(outside, target_is_directory=True)
+            sample_link = layout.samples_root(tmp_path) / f"{layout.TMP_PREFIX}{dead_pid()}-x"
+            sample_link.parent.mkdir(parents=True)
+            sample_link.symlink_to(outside / "keep.txt")
+
+            make_sweep(scene, tmp_path, limit=1).run()
+
+            assert busy.read_bytes() == b"in progress"
+            assert not dead.exists() and not link.is_symlink() and not sample_link.is_symlink()
+            assert (outside / "keep.txt").read_text() == "not the sweep's"
+        finally:
+            alive.kill()
 
 
 def test_step_by_step_with_progress_eta_and_cancel(scene, tmp_path):

@@ -12,9 +12,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from ...dataset.files import atomic_path, write_text
+from ...dataset.layout import check_safe_name
 from ..dataset import RENDER, DatasetFolder
 from ..errors import BenchmarkError
-from ..files import atomic_path, write_text
 from .columns import factor_columns
 
 METADATA = "metadata.jsonl"
@@ -22,7 +23,6 @@ METADATA = "metadata.jsonl"
 
 def _place(src: Path, dst: Path) -> None:
     with atomic_path(dst) as tmp:
-        tmp.unlink()
         try:
             os.link(src, tmp)
         except OSError:  # another file system, or links not allowed
@@ -37,12 +37,14 @@ def export_imagefolder(dataset: DatasetFolder, out_dir: Path | str, sources: Seq
     if unknown:
         raise BenchmarkError(f"source(s) {unknown} not in {dataset.root}; it has: {', '.join(present)}")
     out_dir = Path(out_dir)
+    for source in sources:
+        check_safe_name(source, "source")  # names a folder of the export
     rows = []
     for source in sources:
         samples = dataset.with_source(source)
         columns = factor_columns(samples)
         for k, s in enumerate(samples):
-            name = f"{source}/{s.id}.png"
+            name = f"{source}/{check_safe_name(s.id)}.png"  # ids come from files: never a path out of out_dir
             _place(s.image_path(source), out_dir / name)
             rows.append({"file_name": name, "sample_id": s.id, "source": source,
                          **{f: values[k] for f, values in columns.items()}})

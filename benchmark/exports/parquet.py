@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .._core import layout
+from ...dataset import layout
+from ...dataset.files import atomic_path
 from ..dataset import RENDER, DatasetFolder, source_filename
-from ..files import atomic_path
 from .columns import factor_columns
 
 DEFAULT_NAME = "samples.parquet"

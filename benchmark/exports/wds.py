@@ -17,11 +17,12 @@ import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ...dataset.files import atomic_path, write_text
+from ...dataset.layout import check_safe_name
 from .._core import FACTOR_BY_NAME, captions
 from ..dataset import RENDER, DatasetFolder
 from ..errors import BenchmarkError
 from ..evaluate import DEFAULT_TEMPLATES, check_templates
-from ..files import atomic_path, write_text
 from ..metrics import ordered_values
 
 CLASSNAMES = "classnames.txt"
@@ -58,11 +59,12 @@ def export_webdataset(dataset: DatasetFolder, factor: str, out_dir: Path | str, 
                              "classify; export a factor the sweep varies")
     index = {v: i for i, v in enumerate(classes)}
     out_dir = Path(out_dir)
-    split_dir = out_dir / split
+    split_dir = out_dir / check_safe_name(split, "split")
     n_shards = (len(samples) + shard_size - 1) // shard_size
     for shard in range(n_shards):
         with atomic_path(split_dir / f"{shard}.tar") as tmp, tarfile.open(tmp, "w", format=tarfile.USTAR_FORMAT) as tar:
             for s in samples[shard * shard_size:(shard + 1) * shard_size]:
+                check_safe_name(s.id)  # member names come from files: never "../.." in a tar
                 image = s.image_path(source)
                 mtime = int(image.stat().st_mtime)
                 _add(tar, f"{s.id}.png", image.read_bytes(), mtime)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,12 +9,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..core import build_prompts, layout
+from ...dataset import layout
+from ...dataset.errors import DatasetError
+from ...dataset.record import read_record
+from ..core import build_prompts
 from ..errors import DiffusionError
 from ..modes import Condition, Mode
 from ..settings import DiffusionSettings
 
-_PASS_FILES = {p.name: p.filename for p in layout.PASSES}
 # The palette is a grid of flat cells: nearest keeps the cells flat; the others are smooth images.
 _RESAMPLE = {Condition.PALETTE: Image.Resampling.NEAREST}
 
@@ -42,35 +43,41 @@ def check_sample(sample_dir: Path, mode: Mode) -> None:
             "batch.py), then generate"
         )
     for condition in mode.conditions:
-        if condition.pass_name and not (sample_dir / _PASS_FILES[condition.pass_name]).is_file():
+        if condition.pass_name and not (sample_dir / layout.pass_filename(condition.pass_name)).is_file():
             raise DiffusionError(
-                f"mode '{mode.name}' needs {_PASS_FILES[condition.pass_name]} in '{sample_dir}', which is missing; "
-                "render the sample again with all passes"
+                f"mode '{mode.name}' needs {layout.pass_filename(condition.pass_name)} in '{sample_dir}', which is "
+                "missing; render the sample again with all passes"
             )
+
+
+def read_image(path: Path) -> Image.Image:
+    """An image file as RGB; DiffusionError naming the file when it is truncated, not an image or too large."""
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DiffusionError(f"cannot read the image '{path}' ({type(exc).__name__}: {exc}); render the sample "
+                             "again") from None
 
 
 def load_sample(sample_dir: Path, mode: Mode, settings: DiffusionSettings) -> SampleInputs:
     """The prompt, seed and resized condition images of one sample folder for one mode."""
     check_sample(sample_dir, mode)
     try:
-        meta = json.loads((sample_dir / layout.SAMPLE_JSON).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DiffusionError(
-            f"cannot read '{sample_dir / layout.SAMPLE_JSON}': {exc}; render the sample again"
-        ) from None
-    factors = meta.get("factors")
-    if not isinstance(factors, dict):
-        raise DiffusionError(f"'{sample_dir / layout.SAMPLE_JSON}' has no 'factors' object; render the sample again")
-    sample_seed = meta.get("seed", 0)
-    seed = settings.seed if settings.seed is not None else int(sample_seed)
-    prompt, negative = build_prompts(factors, settings.prompt_template, settings.negative_template)
-    inputs = SampleInputs(sample_dir, str(meta.get("id", sample_dir.name)), seed, factors, prompt, negative)
+        record = read_record(sample_dir)
+    except DatasetError as exc:
+        raise DiffusionError(str(exc)) from None
+    seed = settings.seed if settings.seed is not None else record.seed
+    if seed is None:
+        raise DiffusionError(f"'{sample_dir / layout.SAMPLE_JSON}' has no 'seed'; render the sample again or set "
+                             "a seed in the diffusion settings")
+    prompt, negative = build_prompts(record.factors, settings.prompt_template, settings.negative_template)
+    inputs = SampleInputs(sample_dir, record.id, seed, record.factors, prompt, negative)
     for condition in mode.conditions:
         if condition.pass_name is None:
             continue
-        name = _PASS_FILES[condition.pass_name]
-        with Image.open(sample_dir / name) as image:
-            rgb = image.convert("RGB")
+        name = layout.pass_filename(condition.pass_name)
+        rgb = read_image(sample_dir / name)
         resample = _RESAMPLE.get(condition, Image.Resampling.BICUBIC)
         inputs.images[condition] = rgb.resize(settings.resolution, resample) if rgb.size != settings.resolution else rgb
         inputs.files[condition.value] = name

@@ -7,16 +7,15 @@ depend on which batch it ran in. The PNG is written last: its presence marks a f
 from __future__ import annotations
 
 import gc
-import json
-import os
 import platform
 import time
-from pathlib import Path
 
 import diffusers
 import torch
 
-from ..core import layout
+from ...dataset import layout
+from ...dataset.files import write_atomic, write_json
+from ...dataset.record import is_mode_done
 from ..errors import DiffusionError
 from ..modes import Condition, Mode, get_mode
 from ..protocol import Job, ReplyType
@@ -92,7 +91,7 @@ def _pipelines(ctx, settings, refs, allow_downloads, request_id) -> LoadedPipeli
 
 
 def _done(job: Job) -> bool:
-    return (job.sample_dir / layout.diffusion_filename(job.mode, "png")).is_file()
+    return is_mode_done(job.sample_dir, job.mode)
 
 
 def _batches(jobs: list[Job], size: int) -> list[list[Job]]:
@@ -159,16 +158,6 @@ def _run_batch(ctx, request_id, pipelines, pipe, mode: Mode, settings, inputs: l
     return [_write(inputs[k], images[k], mode, settings, pipelines, seconds, len(inputs)) for k in range(len(inputs))]
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f"{layout.TMP_PREFIX}{os.getpid()}-{path.name}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _write(inputs: SampleInputs, image, mode: Mode, settings, pipelines: LoadedPipelines, seconds, batch_size) -> dict:
     folder = inputs.sample_dir
     png = folder / layout.diffusion_filename(mode.name, "png")
@@ -198,9 +187,8 @@ def _write(inputs: SampleInputs, image, mode: Mode, settings, pipelines: LoadedP
             "torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version()
         },
     }
-    text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
-    _atomic_write(meta_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    _atomic_write(png, lambda tmp: image.save(tmp, format="PNG"))  # last: a present PNG means the job is done
+    write_json(meta_path, meta)
+    write_atomic(png, lambda tmp: image.save(tmp, format="PNG"))  # last: a present PNG means the job is done
     return {"sample_dir": str(folder), "mode": mode.name, "image": str(png), "json": str(meta_path),
             "seed": inputs.seed, "seconds": round(seconds, 4)}
 
