@@ -1,11 +1,15 @@
-"""The contact sheet: rgb thumbnails of a dataset's samples, each labelled with its swept factor values.
+"""The contact sheet: rgb thumbnails of a dataset's samples, each labelled with the factors that vary on the sheet.
 
-Pure Pillow (no bpy), so it can be rebuilt for any dataset folder.
+A label lists first the factors in which its sample differs from most of the sheet (the factor a one-factor
+change changed), then the other factors that vary across the sheet (swept ones in sweep order), so the factor that
+tells two thumbnails apart is never hidden behind "(+N more)". Pure Pillow (no bpy), so it can be rebuilt for any
+dataset folder.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,9 +26,22 @@ BACKGROUND = (24, 24, 24)
 TEXT = (230, 230, 230)
 
 
-def label_lines(sample: Sample, swept: Sequence[str]) -> list[str]:
-    """``factor=value`` for each swept factor (the id when nothing is swept), at most MAX_LABEL_LINES."""
-    lines = [f"{name}={sample.factors[name]}" for name in swept] or [sample.id]
+def varying_factors(samples: Sequence[Sample], swept: Sequence[str] = ()) -> list[str]:
+    """The factors whose value is not the same on every sample of ``samples``: swept ones first, in sweep order."""
+    names = list(dict.fromkeys([*swept, *(name for s in samples for name in s.factors)]))
+    return [n for n in names if len({repr(s.factors.get(n)) for s in samples}) > 1]
+
+
+def label_lines(sample: Sample, swept: Sequence[str], sheet: Sequence[Sample] = ()) -> list[str]:
+    """``factor=value`` lines for one thumbnail, at most MAX_LABEL_LINES: first the factors in which ``sample``
+    differs from the sheet's most common value, then the rest of the factors that vary across ``sheet`` (every
+    swept factor when no sheet is given); the sample id when nothing varies."""
+    sheet = list(sheet) or [sample]
+    varying = varying_factors(sheet, swept) if len(sheet) > 1 else list(swept)
+    common = {name: Counter(repr(s.factors.get(name)) for s in sheet).most_common(1)[0][0] for name in varying}
+    distinct = [n for n in varying if repr(sample.factors.get(n)) != common[n]]
+    ordered = distinct + [n for n in varying if n not in distinct]
+    lines = [f"{name}={sample.factors[name]}" for name in ordered if name in sample.factors] or [sample.id]
     if len(lines) > MAX_LABEL_LINES:
         lines = lines[: MAX_LABEL_LINES - 1] + [f"(+{len(lines) - MAX_LABEL_LINES + 1} more)"]
     return lines
@@ -43,7 +60,7 @@ def render_contact_sheet(out: Path, samples: Sequence[Sample], *, swept: Sequenc
                          limit: int) -> Image.Image:
     """The sheet image: up to ``limit`` samples in a near-square grid of ``thumbnail``-pixel cells."""
     shown = list(samples)[:limit]
-    lines = max(len(label_lines(s, swept)) for s in shown)
+    lines = max(len(label_lines(s, swept, shown)) for s in shown)
     columns = math.ceil(math.sqrt(len(shown)))
     rows = math.ceil(len(shown) / columns)
     cell_w, cell_h = thumbnail + PADDING, thumbnail + PADDING + lines * LINE_HEIGHT
@@ -57,7 +74,7 @@ def render_contact_sheet(out: Path, samples: Sequence[Sample], *, swept: Sequenc
             thumb = image.convert("RGB")
             thumb.thumbnail((thumbnail, thumbnail))
         sheet.paste(thumb, (x + (thumbnail - thumb.width) // 2, y + (thumbnail - thumb.height) // 2))
-        for k, line in enumerate(label_lines(sample, swept)):
+        for k, line in enumerate(label_lines(sample, swept, shown)):
             draw.text((x, y + thumbnail + k * LINE_HEIGHT), fit_text(draw, line, font, thumbnail), fill=TEXT,
                       font=font)
     return sheet
