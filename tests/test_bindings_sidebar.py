@@ -23,7 +23,7 @@ from pathlib import Path
 import bpy
 import addon_utils
 
-zip_path, blend, toml, out = sys.argv[1:5]
+zip_path, blend, toml, out, doc = sys.argv[1:6]
 bpy.ops.wm.read_factory_settings(use_empty=True)
 assert bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default",
                                                 enable_on_install=True) == {"FINISHED"}
@@ -31,7 +31,14 @@ assert addon_utils.check("bl_ext.user_default.blurd") == (True, True)
 bpy.ops.wm.open_mainfile(filepath=blend)
 scene = bpy.context.scene
 
-# docs/bindings.md, "Python": the installed module name and the problems list
+# docs/bindings.md, "Python": every python snippet of the doc, run as printed (the .blend lies beside the toml)
+import re
+by_import, by_operators = re.findall(r"```python\n(.*?)```", Path(doc).read_text(encoding="utf-8"), re.S)
+exec(compile(by_import, "docs/bindings.md", "exec"), {})
+cam = bpy.data.objects["Cam"]
+assert cam.get("blurd_camera_angle") == 30, dict(cam)  # the snippet applied its factors
+exec(compile(by_operators, "docs/bindings.md", "exec"), {})
+assert scene.blurd_bindings.endswith("primitive_rig.toml") and "fits the scene" in scene.blurd_binding_status
 from bl_ext.user_default.blurd.scene.bindings import load_bindings
 assert load_bindings(toml).problems(scene) == []
 
@@ -118,6 +125,7 @@ def test_a_users_rig_through_the_installed_extensions_bindings_panel(tmp_path):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
     run = subprocess.run([sys.executable, "-c", SIDEBAR_SCRIPT, str(archive), str(blend), str(toml),
-                          str(tmp_path / "out")], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+                          str(tmp_path / "out"), str(ROOT / "docs" / "bindings.md")],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "sidebar path ok" in run.stdout
