@@ -20,6 +20,7 @@ from ..presets.settings import RenderSettings
 from . import hair, human, materials, rig, worlds
 from .bindings import Bindings, load_bindings
 from .meshes import Surface, add_float_attribute, add_shape_keys, add_subdivision, new_object
+from .part_tags import PART_PROPERTY
 from .warps import WARPS
 
 BUILTIN_MARK = "blurd_builtin_human"  # scene custom property: the scene holds the built-in human
@@ -67,6 +68,7 @@ def _part_object(name: str, mesh, material: bpy.types.Material, part: str, colle
     obj = new_object(name, *mesh, origin=origin, collection=collection)
     obj.data.materials.append(material)
     obj.pass_index = PART_BY_NAME[part].pass_index
+    obj[PART_PROPERTY] = part  # what the masks read; the pass index stays for rigs bound the older way
     if subdivide:
         add_subdivision(obj, 1, subdivide)
     return obj

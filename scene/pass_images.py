@@ -3,15 +3,14 @@
 Conventions (see docs/passes.md):
 
 - ``depth.png``: the ControlNet depth convention (MiDaS-like): inverse depth, normalised over the subject (pixels
-  of objects with a pass index > 0, or every surface when none has one) to ``DEPTH_PNG_RANGE``, near bright;
-  everything else is black.
+  that parts other than the background cover, or every surface when there are none) to ``DEPTH_PNG_RANGE``, near
+  bright; everything else is black.
 - ``normal.png``: camera-space normals in the ControlNet 1.1 NormalBAE convention (lllyasviel/ControlNet-v1-1-nightly
   README: "blue is front, red is left, green is top", NYU-V2 visualisation): R = (1 - x) / 2, G = (1 + y) / 2,
   B = (1 + z) / 2 with Blender camera axes (x right, y up, z toward the viewer). A surface facing the camera is
   (128, 128, 255), one facing the image's left (255, 128, 128), one facing up (128, 255, 128). Pixels with no
   surface get ``NORMAL_BACKGROUND`` (a backdrop facing the camera); partly covered edge pixels blend towards it.
-- ``masks/<part>.png`` (0/255) and ``label.png`` (class ids) come from the object index pass: an object whose
-  ``pass_index`` equals ``factors.parts.PARTS[...].pass_index`` belongs to that part; index 0 is background.
+- ``masks/<part>.png`` and ``label.png`` come from the Cryptomatte coverage of each part (``scene.coverage``).
 - ``palette.png``: the rgb image averaged over a coarse grid (``palette_cells`` along the short side), upsampled
   with nearest neighbour to full size.
 """
@@ -20,16 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..factors import parts
-
 NORMAL_BACKGROUND = (0.0, 0.0, 1.0)  # camera-space normal for pixels with no surface: a backdrop facing the camera
 DEPTH_PNG_RANGE = (0.2, 1.0)  # farthest and nearest subject pixel in depth.png (0 stays for the background)
 
 
-def depth_png(depth: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """ControlNet depth (uint8): inverse depth normalised over the subject, near bright, the rest black."""
+def depth_png(depth: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """ControlNet depth (uint8): inverse depth normalised over the ``subject`` pixels (boolean), near bright, the
+    rest black."""
     finite = np.isfinite(depth) & (depth > 0)
-    subject = finite & (index > 0)
+    subject = finite & subject
     if not subject.any():
         subject = finite
     out = np.zeros(depth.shape, np.uint8)
@@ -59,19 +57,6 @@ def normal_png(normal_camera: np.ndarray) -> np.ndarray:
     x, y, z = blended[..., 0], blended[..., 1], blended[..., 2]
     encoded = np.stack(((1.0 - x) * 0.5, (1.0 + y) * 0.5, (1.0 + z) * 0.5), axis=-1)
     return np.rint(np.clip(encoded, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def part_masks(index: np.ndarray) -> dict[str, np.ndarray]:
-    """One 0/255 uint8 mask per part of ``factors.parts.PARTS``."""
-    return {part.name: np.where(index == part.pass_index, 255, 0).astype(np.uint8) for part in parts.PARTS}
-
-
-def label_map(index: np.ndarray) -> np.ndarray:
-    """Class ids (``factors.parts.Label``) per pixel; unknown pass indices count as background."""
-    labels = np.zeros(index.shape, np.uint8)
-    for part in parts.PARTS:
-        labels[index == part.pass_index] = int(part.label)
-    return labels
 
 
 def palette_image(rgb: np.ndarray, cells: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """The Blender side of the pass table: view-layer passes plus a compositor group that writes every raw pass.
 
 One ``bpy.ops.render.render`` call renders the frame; the File Output node of the ``BLURD_Passes`` compositor
-group writes the raw passes (display-referred rgb, metric depth, world normals, object index) into a scratch
-folder, and ``scene.render`` turns them into the dataset files with numpy. Blender 5.0 compositor API only
+group writes the raw passes (display-referred rgb, metric depth, world normals and the Cryptomatte object layers,
+plus the material layers when a material claims a part of its own) into a scratch folder, and ``scene.render``
+turns them into the dataset files with numpy. Blender 5.0 compositor API only
 (``scene.compositing_node_group``, ``file_output_items``), as the manifest claims Blender >= 5.0.
 """
 
@@ -34,9 +35,25 @@ RAW_PASSES: tuple[RawPass, ...] = (
     RawPass("rgb", "Image", "PNG", "RGB", "8", None),
     RawPass("depth", "Depth", "OPEN_EXR", "BW", "32", "use_pass_z"),
     RawPass("normal", "Normal", "OPEN_EXR", "RGB", "32", "use_pass_normal"),
-    RawPass("index", "Object Index", "OPEN_EXR", "BW", "32", "use_pass_object_index"),
 )
 RAW_PASS_BY_NAME = {p.name: p for p in RAW_PASSES}
+
+# Cryptomatte: ranks of (id, coverage) per pixel, two ranks per RGBA layer. Six ranks (Blender's default) keep a
+# pixel where strands cross an eyebrow over skin and background exact; a rank beyond holds almost no coverage.
+CRYPTOMATTE_RANKS = 6
+OBJECT_LAYER, MATERIAL_LAYER = "crypto_object", "crypto_material"
+
+
+def cryptomatte_passes(*, materials: bool = False) -> tuple[RawPass, ...]:
+    """The raw Cryptomatte layers: object layers always, material layers when a material claims its own part.
+
+    Each is written as its own uncompressed float32 RGBA EXR (the scratch folder's other EXRs are read the same
+    way), read back raw: the ids are bit patterns, not colours."""
+    kinds = [(OBJECT_LAYER, "CryptoObject", "use_pass_cryptomatte_object")]
+    if materials:
+        kinds.append((MATERIAL_LAYER, "CryptoMaterial", "use_pass_cryptomatte_material"))
+    return tuple(RawPass(f"{name}_{k:02d}", f"{socket}{k:02d}", "OPEN_EXR", "RGBA", "32", flag)
+                 for name, socket, flag in kinds for k in range(CRYPTOMATTE_RANKS // 2))
 
 
 def render_view_layer(bl_scene: bpy.types.Scene) -> bpy.types.ViewLayer:
@@ -47,12 +64,17 @@ def render_view_layer(bl_scene: bpy.types.Scene) -> bpy.types.ViewLayer:
     return bl_scene.view_layers[0]
 
 
-def enable_view_layer_passes(bl_scene: bpy.types.Scene, *, bare: bool = False) -> None:
-    """Switch the raw passes on (or, with ``bare``, off: the benchmark's RGB-only baseline)."""
+def enable_view_layer_passes(bl_scene: bpy.types.Scene, *, bare: bool = False, materials: bool = False) -> None:
+    """Switch the raw passes on (or, with ``bare``, off: the benchmark's RGB-only baseline); the material
+    Cryptomatte only with ``materials`` (it costs render time and is needed only when a material claims a part)."""
     layer = render_view_layer(bl_scene)
     for raw in RAW_PASSES:
         if raw.view_layer_flag:
             setattr(layer, raw.view_layer_flag, not bare)
+    layer.use_pass_cryptomatte_object = not bare
+    layer.use_pass_cryptomatte_material = materials and not bare
+    if not bare:
+        layer.pass_cryptomatte_depth = max(layer.pass_cryptomatte_depth, CRYPTOMATTE_RANKS)
 
 
 def _configure_format(fmt, raw: RawPass) -> None:
@@ -65,7 +87,7 @@ def _configure_format(fmt, raw: RawPass) -> None:
         fmt.exr_codec = "ZIP" if raw.name == "depth" else "NONE"
 
 
-def build_pass_group(bl_scene: bpy.types.Scene) -> bpy.types.NodeTree:
+def build_pass_group(bl_scene: bpy.types.Scene, *, materials: bool = False) -> bpy.types.NodeTree:
     """The ``BLURD_Passes`` compositor group (rebuilt from scratch each time, so user edits never go stale)."""
     group = bpy.data.node_groups.get(GROUP_NAME)
     if group is None or group.bl_idname != "CompositorNodeTree":
@@ -80,7 +102,7 @@ def build_pass_group(bl_scene: bpy.types.Scene) -> bpy.types.NodeTree:
     output.file_name = ""
     output.format.media_type = "IMAGE"  # one file per item; the default writes one multilayer EXR
     output.file_output_items.clear()
-    for raw in RAW_PASSES:
+    for raw in (*RAW_PASSES, *cryptomatte_passes(materials=materials)):
         item = output.file_output_items.new("RGBA" if raw.color_mode != "BW" else "FLOAT", raw.name)
         item.override_node_format = True
         _configure_format(item.format, raw)
@@ -117,14 +139,15 @@ class PassOutput:
             setattr(self.scene.render, name, value)
 
 
-def install_pass_output(bl_scene: bpy.types.Scene, folder: Path) -> PassOutput:
-    """Until ``restore()``, rendering ``bl_scene`` writes every raw pass into ``folder``.
+def install_pass_output(bl_scene: bpy.types.Scene, folder: Path, *, materials: bool = False) -> PassOutput:
+    """Until ``restore()``, rendering ``bl_scene`` writes every raw pass into ``folder`` (with the material
+    Cryptomatte layers when ``materials``).
 
     The scene's own compositor group and compositing switch come back on restore, so a user's scene is left as it
     was (its view-layer passes stay enabled: they are cheap).
     """
-    enable_view_layer_passes(bl_scene)
-    group = build_pass_group(bl_scene)
+    enable_view_layer_passes(bl_scene, materials=materials)
+    group = build_pass_group(bl_scene, materials=materials)
     file_output_node(group).directory = str(folder) + "/"
     state = PassOutput(bl_scene, bl_scene.compositing_node_group, bl_scene.render.use_compositing,
                        bl_scene.render.use_sequencer, metadata_flags(bl_scene))
@@ -146,10 +169,10 @@ def writing_raw_passes(bl_scene: bpy.types.Scene, folder: Path) -> Iterator[Pass
         state.restore()
 
 
-def find_raw_files(folder: Path) -> dict[str, Path]:
+def find_raw_files(folder: Path, *, materials: bool = False) -> dict[str, Path]:
     """The raw pass files a render wrote into ``folder``, by raw pass name (Blender appends ``_`` or a frame)."""
     found: dict[str, Path] = {}
-    for raw in RAW_PASSES:
+    for raw in (*RAW_PASSES, *cryptomatte_passes(materials=materials)):
         suffix = ".png" if raw.file_format == "PNG" else ".exr"
         matches = sorted(p for p in Path(folder).glob(f"{raw.name}*{suffix}"))
         if matches:

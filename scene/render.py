@@ -29,10 +29,11 @@ from ..dataset.hygiene import remove_entry
 from ..dataset.record import SampleRecord, write_record
 from ..factors.errors import BlurdError
 from ..presets.settings import RenderSettings
-from . import passes
+from . import coverage, part_tags, passes
 from .camera_record import camera_record, render_size
+from .coverage import PartIds
 from .files import write_png
-from .pass_images import camera_space_normals, depth_png, label_map, normal_png, palette_image, part_masks
+from .pass_images import camera_space_normals, depth_png, normal_png, palette_image
 from .render_settings import apply_render_settings
 
 NO_SURFACE_DEPTH_VALUE = 1e10  # what Cycles writes where a ray hits nothing
@@ -53,7 +54,7 @@ class RawImages:
     rgb: np.ndarray  # HxWx3 uint8, display-referred (the scene's view transform)
     depth: np.ndarray  # HxW float32 metres, inf where nothing was hit
     normal_world: np.ndarray  # HxWx3 float32, world space, zero where nothing was hit
-    index: np.ndarray  # HxW int32 object pass index
+    coverage: dict[str, np.ndarray]  # part -> HxW float32 share of the pixel the part covers (scene.coverage)
 
 
 @contextmanager
@@ -93,9 +94,14 @@ def read_image_array(path: Path) -> np.ndarray:
         bpy.data.images.remove(image)
 
 
-def read_raw_images(raw_dir: Path) -> RawImages:
-    found = passes.find_raw_files(raw_dir)
-    missing = [p.name for p in passes.RAW_PASSES if p.name not in found]
+def read_raw_images(raw_dir: Path, part_ids: PartIds | None = None) -> RawImages:
+    """The raw passes in ``raw_dir``; part coverage from the Cryptomatte layers and ``part_ids`` (no parts: all
+    background)."""
+    part_ids = part_ids or PartIds()
+    materials = part_ids.needs_materials
+    found = passes.find_raw_files(raw_dir, materials=materials)
+    crypto = passes.cryptomatte_passes(materials=materials)
+    missing = [p.name for p in (*passes.RAW_PASSES, *crypto) if p.name not in found]
     if missing:
         raise RenderError(f"the render wrote no {', '.join(missing)} pass into {raw_dir}; is the scene's compositor "
                           f"disabled (Render Properties > Post Processing > Compositing)?")
@@ -103,8 +109,10 @@ def read_raw_images(raw_dir: Path) -> RawImages:
     depth = read_image_array(found["depth"])[..., 0]
     depth = np.where(depth >= NO_SURFACE_DEPTH, np.inf, depth).astype(np.float32)
     normal = read_image_array(found["normal"])[..., :3].astype(np.float32)
-    index = np.rint(read_image_array(found["index"])[..., 0]).astype(np.int32)
-    return RawImages(rgb, depth, normal, index)
+    layers = {kind: [read_image_array(found[p.name]) for p in crypto if p.name.startswith(kind)]
+              for kind in (passes.OBJECT_LAYER, passes.MATERIAL_LAYER)}
+    cover = coverage.part_coverage(layers[passes.OBJECT_LAYER], part_ids, layers[passes.MATERIAL_LAYER])
+    return RawImages(rgb, depth, normal, cover)
 
 
 def blurd_version() -> str:
@@ -130,11 +138,11 @@ def write_passes(folder: Path, raw: RawImages, camera_to_world: np.ndarray, pale
     write_png(files["rgb"], raw.rgb)
     if raw_depth_exr is not None:
         os.replace(raw_depth_exr, files["depth_exr"])
-    write_png(files["depth"], depth_png(raw.depth, raw.index))
+    write_png(files["depth"], depth_png(raw.depth, coverage.subject_mask(raw.coverage)))
     write_png(files["normal"], normal_png(camera_space_normals(raw.normal_world, camera_to_world)))
-    for part, mask in part_masks(raw.index).items():
+    for part, mask in coverage.part_masks(raw.coverage).items():
         write_png(folder / layout.mask_filename(part), mask)
-    write_png(files["label"], label_map(raw.index))
+    write_png(files["label"], coverage.label_map(raw.coverage))
     write_png(files["palette"], palette_image(raw.rgb, palette_cells))
 
 
@@ -155,6 +163,7 @@ class PendingSample:
     camera: dict[str, Any]
     render_info: dict[str, Any]
     output: passes.PassOutput
+    part_ids: PartIds = field(default_factory=PartIds)  # which Cryptomatte id is which part
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -179,15 +188,16 @@ def prepare_sample(
 ) -> PendingSample:
     """Check the scene, apply render settings and the seed, and install the pass output into ``folder``."""
     check_renderable(bl_scene)
+    part_ids = part_tags.scene_part_ids(bl_scene)  # a bad blurd_part tag fails here, before any work
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     remove_entry(folder / RAW_DIR)
     apply_render_settings(bl_scene, settings, seed)
     passes.render_view_layer(bl_scene).update()  # the camera matrix as it will render
     camera = camera_record(bl_scene)
-    output = passes.install_pass_output(bl_scene, folder / RAW_DIR)
+    output = passes.install_pass_output(bl_scene, folder / RAW_DIR, materials=part_ids.needs_materials)
     return PendingSample(bl_scene, folder, sample_id, seed, dict(factors), settings, keep_depth_exr, camera,
-                         _render_description(bl_scene), output)
+                         _render_description(bl_scene), output, part_ids)
 
 
 def check_raw_space(raw_dir: Path) -> None:
@@ -207,7 +217,7 @@ def finish_sample(pending: PendingSample) -> SampleRecord:
     rendered = time.perf_counter()
     try:
         check_raw_space(pending.raw_dir)
-        raw = read_raw_images(pending.raw_dir)
+        raw = read_raw_images(pending.raw_dir, pending.part_ids)
         settings = pending.settings
         cells = settings.palette_cells if settings is not None else RenderSettings().palette_cells
         camera_to_world = np.array(pending.camera["extrinsics"]["camera_to_world_blender"])

@@ -44,6 +44,7 @@ def build_scene(render=None, *, cube: bool = True) -> bpy.types.Scene:
         polygon.use_smooth = True
     sphere = bpy.data.objects.new("Sphere", mesh)
     sphere.pass_index = 1
+    sphere["blurd_part"] = "skin"  # the masks read this tag (the cube below is bound by its pass index alone)
     sphere.data.materials.append(_material("SphereMaterial", (0.8, 0.8, 0.8)))
     scene.collection.objects.link(sphere)
 
