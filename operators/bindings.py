@@ -44,6 +44,8 @@ def check_and_report(operator: Operator, scene: bpy.types.Scene) -> binding_chec
         operator.report({"ERROR"}, f"BLURD: {problem}")
     if not result.problems:
         operator.report({"INFO"}, f"BLURD: {result.summary()}")
+        if result.bindings is not None and result.unbound:
+            operator.report({"INFO"}, f"BLURD: not bound (they leave the scene as it is): {', '.join(result.unbound)}")
     return result
 
 

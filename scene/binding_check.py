@@ -162,6 +162,12 @@ class SceneCheck:
     problems: list[str]
     warnings: list[str]
 
+    @property
+    def unbound(self) -> list[str]:
+        """The factors the file leaves alone (they change nothing in this scene)."""
+        bound = set(self.bindings.factors) if self.bindings is not None else set()
+        return [name for name in FACTOR_BY_NAME if name not in bound]
+
     def summary(self) -> str:
         if self.bindings is None and not self.problems:
             return "no binding file: the scene's factors drive nothing"

@@ -59,9 +59,12 @@ class MissingTargetsError(BindingError):
         super().__init__(text)
 
 
-def did_you_mean(name: str, valid: Sequence[str]) -> str:
+SCENE_NAME_CUTOFF = 0.75  # scenes hold many unrelated names: hint only near-certain typos ("HairMatt", not "TieMat")
+
+
+def did_you_mean(name: str, valid: Sequence[str], cutoff: float = 0.6) -> str:
     """' (did you mean 'x'?)' for a close valid name, else ''."""
-    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -166,7 +169,35 @@ class Target:
         return (holder, attr) if hasattr(holder, attr) else None
 
     def missing(self, bl_scene: bpy.types.Scene) -> list[str]:
-        return [self.describe()] if self.resolve(bl_scene) is None else []
+        """[what the scene lacks, with a "did you mean" for a close name in the scene] or [] when it has it."""
+        return [self.describe() + self._closest(bl_scene)] if self.resolve(bl_scene) is None else []
+
+    def _closest(self, bl_scene: bpy.types.Scene) -> str:
+        """A hint naming the scene's closest name to the one that is missing (the first missing level only)."""
+        owner = self._id(bl_scene)
+        if owner is None:
+            return did_you_mean(self.id_name, getattr(bpy.data, self.id_kind.data_attr).keys(), SCENE_NAME_CUTOFF)
+        if self.kind is TargetKind.NODE:
+            tree = getattr(owner, "node_tree", None) if self.id_kind is not IdKind.NODE_GROUP else owner
+            if tree is None:
+                return f" ({self.id_kind.value} has no nodes)"
+            node = tree.nodes.get(self.name)
+            if node is None:
+                return did_you_mean(self.name, tree.nodes.keys(), SCENE_NAME_CUTOFF)
+            return did_you_mean(self.socket, [i.name for i in node.inputs], SCENE_NAME_CUTOFF)
+        if self.kind is TargetKind.SHAPE_KEY:
+            keys = getattr(getattr(owner, "data", None), "shape_keys", None)
+            return (did_you_mean(self.name, keys.key_blocks.keys(), SCENE_NAME_CUTOFF) if keys is not None
+                    else " (it has no shape keys)")
+        if self.kind is TargetKind.PATH:
+            head, _, attr = self.name.rpartition(".")
+            try:
+                holder = owner.path_resolve(head) if head else owner
+            except ValueError:
+                return ""
+            rna = getattr(holder, "bl_rna", None)
+            return did_you_mean(attr, rna.properties.keys(), SCENE_NAME_CUTOFF) if rna is not None else ""
+        return ""
 
     def value_problem(self, bl_scene: bpy.types.Scene, value: TargetValue) -> str | None:
         """Why ``value`` cannot go into this target (None when it fits, or when the target is missing)."""

@@ -191,3 +191,23 @@ def test_light_warmth_switches_use_temperature_on(tmp_path):
     assert not light.use_temperature
     B.load_bindings(write(tmp_path, doc_binding_toml())).apply(scene, {"light_warmth": 3200})
     assert light.use_temperature and light.temperature == pytest.approx(3200)
+
+
+@pytest.mark.parametrize("entry, hint", [
+    ('material = "HairMatt"\nnode = "Principled BSDF"\ninput = "Base Color"', "did you mean 'HairMat'"),
+    ('material = "HairMat"\nnode = "Principled BDSF"\ninput = "Base Color"', "did you mean 'Principled BSDF'"),
+    ('material = "HairMat"\nnode = "Principled BSDF"\ninput = "Base Colour"', "did you mean 'Base Color'"),
+], ids=["material", "node", "input"])
+def test_missing_scene_names_get_the_closest_name_in_the_scene(tmp_path, entry, hint):
+    scene = build_primitive_rig()
+    bound = B.load_bindings(write(tmp_path, f"[[hair_color]]\n{entry}\nrgb = true\n"))
+    (problem,) = bound.problems(scene)
+    assert hint in problem and str(tmp_path) in problem, problem
+
+
+def test_missing_shape_keys_and_properties_get_the_closest_name_too(tmp_path):
+    scene = build_primitive_rig()
+    text = ('[[age]]\nobject = "Head"\nshape_key = "Olde"\npoints = [[30, 0], [70, 1]]\n'
+            '[[light_strength]]\nlight = "KeyData"\npath = "energi"\nvalues = { default = 1.0 }\n')
+    problems = B.load_bindings(write(tmp_path, text)).problems(scene)
+    assert any("did you mean 'Old'" in p for p in problems) and any("did you mean 'energy'" in p for p in problems)

@@ -224,6 +224,11 @@ def test_the_check_sheet_renders_each_factor_change_and_flags_those_that_change_
     assert {"age", "gender"} <= set(sheet.unchanged)
     assert not {"hair_color", "shirt_color", "world_background", "light_strength"} & set(sheet.unchanged)
     assert sheet.warnings == []
+    scene["blurd_bindings"] = str(tmp_path / "primitive_rig.toml")
+    check = binding_check.check_scene(scene)
+    assert check.problems == [] and "fits the scene: 13 factors bound" in check.summary()
+    assert check.unbound == ["eye_color", "eyebrow_color", "tie_color", "eyeshadow_color", "eyeliner_color",
+                             "lipstick_color", "world_rotation"]
     assert before == {o.name: (tuple(o.location), tuple(o.rotation_euler)) for o in bpy.data.objects}  # put back
     assert bpy.data.materials["HairMat"].node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value[1] \
         == pytest.approx(0.05)
