@@ -29,12 +29,21 @@ CHECK_RENDER = RenderSettings(resolution=(96, 96), samples=4, denoise=False, pal
 NO_CHANGE = 0.5  # mean absolute rgb difference (of 255) below which a factor change "does nothing"
 
 
-def part_warnings(bl_scene: bpy.types.Scene) -> list[str]:
-    """Why the masks of this scene would be wrong or empty (empty when its part tags are valid and tag something)."""
+def part_problems(bl_scene: bpy.types.Scene) -> list[str]:
+    """Part tags the render would refuse: a ``blurd_part`` naming no part, a tagged material shared across parts."""
     try:
-        ids = scene_part_ids(bl_scene)
+        scene_part_ids(bl_scene)
     except PartTagError as exc:
         return [str(exc)]
+    return []
+
+
+def part_warnings(bl_scene: bpy.types.Scene) -> list[str]:
+    """Why the masks of this scene would all be empty (empty when some object or material is tagged with a part)."""
+    try:
+        ids = scene_part_ids(bl_scene)
+    except PartTagError:
+        return []  # a problem, reported by part_problems
     if ids.objects or ids.materials:
         return []
     return [f"no object of scene {bl_scene.name!r} is tagged with a part, so every mask will be empty and every "
@@ -188,4 +197,4 @@ def check_scene(bl_scene: bpy.types.Scene) -> SceneCheck:
         return SceneCheck(None, str(exc).splitlines(), [])
     if bindings is None:
         return SceneCheck(None, [], [])
-    return SceneCheck(bindings, bindings.problems(bl_scene), part_warnings(bl_scene))
+    return SceneCheck(bindings, bindings.problems(bl_scene) + part_problems(bl_scene), part_warnings(bl_scene))

@@ -18,6 +18,7 @@ from ..factors.errors import BlurdError
 from . import live
 from .binding_check import empty_mask_warning, part_warnings
 from .bindings import Bindings, load_bindings
+from .part_tags import scene_part_ids
 
 
 class UnboundSceneError(BlurdError):
@@ -61,6 +62,7 @@ def sweep_scene(blend: Path | None, bindings: Bindings | None) -> SceneSource:
             f"rig.toml (docs/bindings.md), set the scene's binding file in the sidebar's Bindings panel, or leave "
             f"out the .blend to render the built-in human")
     bindings.check(scene)
+    scene_part_ids(scene)  # a tag naming no part is refused now, not once per sample
     return SceneSource(scene, bindings, tuple(part_warnings(scene)))
 
 

@@ -64,6 +64,9 @@ def rig_files(tmp_path_factory) -> dict[str, Path]:
     bpy.context.scene["blurd_bindings"] = "//rig.toml"  # relative to the .blend, as the sidebar writes it
     bound = folder / "rig_bound.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(bound))
+    bpy.data.objects["Hair"]["blurd_part"] = "hat"  # a tag naming no part
+    bad_tag = folder / "rig_bad_tag.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(bad_tag))
     for obj in bpy.data.objects:  # the same rig with no part tags: every mask would be background
         obj.pass_index = 0
         if "blurd_part" in obj:
@@ -73,7 +76,8 @@ def rig_files(tmp_path_factory) -> dict[str, Path]:
     bpy.ops.wm.read_factory_settings(use_empty=True)  # this test process holds no opened file afterwards
     preset = folder / "rig_preset.toml"
     preset.write_text(RIG_PRESET)
-    return {"toml": toml, "blend": blend, "bound": bound, "untagged": untagged, "preset": preset}
+    return {"toml": toml, "blend": blend, "bound": bound, "untagged": untagged, "bad_tag": bad_tag,
+            "preset": preset}
 
 
 def _rows(out: Path) -> list[dict]:
@@ -128,7 +132,7 @@ def test_a_rig_without_part_tags_renders_with_a_warning_about_its_empty_masks(ri
 
 
 @pytest.mark.parametrize("case", ["unbound blend", "unbound opened blend", "missing blend", "bad binding file",
-                                  "binding file for another rig"])
+                                  "binding file for another rig", "part tag naming no part"])
 def test_a_scene_the_factors_cannot_drive_is_refused_before_any_work(rig_files, tmp_path, case):
     out = tmp_path / "out"
     common = ["--preset", str(rig_files["preset"]), "--out", str(out), "--no-progress"]
@@ -144,10 +148,13 @@ def test_a_scene_the_factors_cannot_drive_is_refused_before_any_work(rig_files, 
         bad.write_text('[[hair_colour]]\nmaterial = "HairMat"\nnode = "N"\nrgb = true\n')
         done = run("batch.py", "--blend", str(rig_files["blend"]), "--bindings", str(bad), *common)
         expected = "did you mean 'hair_color'"
-    else:
+    elif case == "binding file for another rig":
         done = run("batch.py", "--blend", str(rig_files["blend"]), "--bindings",
                    str(ROOT / "scene" / "builtin_bindings.toml"), *common)
         expected = 'missing from the scene'
+    else:
+        done = run("batch.py", "--blend", str(rig_files["bad_tag"]), *common)
+        expected = "blurd_part = 'hat', which is not a part"
     assert done.returncode == 2, (case, done.stdout[-1500:], done.stderr[-1500:])
     assert expected in done.stderr, (case, done.stderr[-1500:])
     assert "Traceback" not in done.stderr
