@@ -62,6 +62,16 @@ assert sheet.is_file() and bpy.data.images["BLURD binding check"].size[0] > 0
 assert tuple(hair)[:3] == (0.800000011920929, 0.05000000074505806, 0.05000000074505806)  # factors put back
 assert bpy.ops.blurd.render() == {"FINISHED"}
 assert len(list((Path(out) / "samples").glob("*/sample.json"))) == 1
+preset = Path(out) / "sweep.toml"
+preset.write_text('format = 1\n[output]\nfolder = "sweep"\nthumbnail_size = 32\n[grid.sweep]\n'
+                  'shirt_color = ["red", "green"]\n[render]\nresolution = [32, 32]\nsamples = 1\ndenoise = false\n'
+                  'threads = 1\n')
+scene.blurd_output.preset = str(preset)
+assert bpy.ops.blurd.batch_sweep() == {"FINISHED"}  # the sidebar's Batch sweep drives the rig through the file
+swept = sorted((Path(out) / "sweep" / "samples").glob("*/sample.json"))
+assert len(swept) == 2 and (Path(out) / "sweep" / "contact_sheet.png").is_file()
+shirt = bpy.data.materials["ShirtMat"].node_tree.nodes["Shirt RGB"].outputs[0].default_value
+assert abs(shirt[0] - 0.9) < 1e-6  # the sweep put the user's factors back (shirt white)
 
 # a wrong file: the live update keeps the error for the panel and never raises; Check lists every problem
 bad = Path(out) / "bad.toml"
