@@ -95,7 +95,12 @@ def notify_factors_changed(scene: Any) -> None:
     """Call the scene-binding hook with the scene's current factors (no-op while updates are suspended)."""
     if _suspended or scene is None or not hasattr(scene, "blurd"):
         return
-    live.on_factors_changed(scene, factor_values(scene.blurd))
+    try:
+        values = factor_values(scene.blurd)
+    except Exception as exc:  # noqa: BLE001 - an update callback must not raise: the Bindings panel shows it
+        live.report_error(scene, exc)
+        return
+    live.on_factors_changed(scene, values)
 
 
 def _on_factor_update(self: Any, context: Any) -> None:
