@@ -199,7 +199,7 @@ class LoadedPipelines:
     def pipeline_for(self, mode: Mode, refs: dict[str, ModelRef], status: StatusFn):
         """The pipeline that runs ``mode``, loading its conditioners the first time they are needed.
 
-        Every pipeline is built from the base pipeline's components, so the UNet, VAE and text encoder exist once.
+        Every pipeline is made with ``from_pipe`` from the base pipeline, so the UNet, VAE and text encoder exist once.
         """
         self._forget_unused()
         if not mode.uses_controlnets:
@@ -222,7 +222,7 @@ class LoadedPipelines:
         )
         key = (pipeline_class.__name__, *used)
         if key not in self._composed:
-            self._composed[key] = pipeline_class(**self._shared(), controlnet=MultiControlNetModel(nets))
+            self._composed[key] = pipeline_class.from_pipe(self.text, controlnet=MultiControlNetModel(nets))
         return self._prepare(self._composed[key])
 
     def _conditioner(self, cls, ref: ModelRef, status: StatusFn):
@@ -248,11 +248,6 @@ class LoadedPipelines:
         for pipe in (self.text, *self._composed.values()):
             pipe.scheduler = new
         self._scheduler = scheduler
-
-    def _shared(self) -> dict:
-        parts = dict(self.text.components)
-        parts.update(safety_checker=None, requires_safety_checker=False)
-        return parts
 
     def _prepare(self, pipe):
         if pipe.scheduler is not self.text.scheduler:
