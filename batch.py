@@ -24,13 +24,14 @@ from typing import Any
 NOT_INSTALLED = (
     "batch.py: the package `blurd` is not importable by this Python ({python}). From a clone, run "
     "`bash scripts/setup.sh` and use `.venv/bin/python batch.py ...`; for `blender -b -P batch.py`, install the clone "
-    "into Blender's own Python once with `bash scripts/setup_blender.sh /path/to/blender` (docs/batch.md)."
+    "into Blender's own Python once with `bash scripts/setup_blender.sh /path/to/blender` (README: Making a dataset)."
 )
 try:
     from blurd import presets
     from blurd.diffusion.modes import parse_modes
     from blurd.factors.errors import BlurdError
     from blurd.factors.grid import parse_shard
+    from blurd.factors.slurm import array_shard
 except ModuleNotFoundError as exc:  # not a second way to import: a message saying how to install the package
     if exc.name != "blurd":
         raise
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", required=True, type=Path, help="preset file (.toml or .json)")
     parser.add_argument("--out", required=True, type=Path, help="dataset folder (created; resumed if it exists)")
     parser.add_argument("--limit", type=positive_int, help="only the first N samples of the grid (or shard)")
-    parser.add_argument("--shard", metavar="i/n", help="only shard i of n (0 <= i < n), e.g. 0/4")
+    parser.add_argument("--shard", metavar="i/n", help="only shard i of n (0 <= i < n), e.g. 0/4; default under "
+                        "sbatch --array: $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_TASK_COUNT")
     parser.add_argument("--diffuse", metavar="MODES",
                         help="also run diffusion modes on each sample, e.g. unleashed,tempered,harbinger")
     parser.add_argument("--allow-downloads", action="store_true",
@@ -95,7 +97,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
     args = parser.parse_args(script_arguments(argv))
     try:
         preset = presets.load_preset(args.preset)
-        shard = parse_shard(args.shard) if args.shard else None
+        shard = parse_shard(args.shard) if args.shard else array_shard(os.environ)  # sbatch --array
         modes = parse_modes(args.diffuse) if args.diffuse else ()
     except BlurdError as exc:
         parser.error(str(exc))
