@@ -69,6 +69,8 @@ def decode(line: str) -> dict[str, Any]:
         message = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:120]!r}") from None
+    except RecursionError:
+        raise ProtocolError("JSON nested too deeply; a message is a flat object of the documented fields") from None
     if not isinstance(message, dict):
         raise ProtocolError(f"a message must be a JSON object, got {type(message).__name__}")
     if not isinstance(message.get("type"), str):

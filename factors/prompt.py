@@ -15,6 +15,7 @@ from .phrases import BACKGROUND_PLACE, GENDER_NOUN, HAIR_STYLE_WORDS, RACE_ADJEC
 from .schema import FACTOR_NAMES
 from .validate import validate_assignment
 
+MAX_TEMPLATE_LENGTH = 2000  # characters; far beyond CLIP's 77 tokens, far below a runaway template
 PROMPT_TEMPLATE = (
     "RAW photo of a {age} y.o. {race_word} {gender_noun} with {hair}{beard}, {eyes}{makeup}, "
     "wearing a {shirt_color} shirt and {tie_color} tie, background is {background}, "
@@ -59,10 +60,18 @@ def prompt_fields(values: Mapping[str, Any]) -> dict[str, Any]:
 def check_template(template: str, what: str = "prompt template") -> None:
     """Raise FactorError naming any field the template uses that does not exist, with the valid ones."""
     valid = set(FACTOR_NAMES) | set(PHRASE_FIELDS)
+    if len(template) > MAX_TEMPLATE_LENGTH:
+        raise FactorError(f"{what} is {len(template)} characters long; keep it under {MAX_TEMPLATE_LENGTH} (CLIP reads "
+                          f"77 tokens)")
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise FactorError(f"{what} is not a valid format string ({exc}); write fields as {{hair_color}}") from None
+    fields = {name for _, name, _, _ in parsed if name is not None}
+    styled = [name for _, name, spec, conversion in parsed if name is not None and (spec or conversion)]
+    if styled:  # "{hair_color:>30000000}" would build a 30 MB prompt per image
+        raise FactorError(f"{what} formats field {{{styled[0]}}} with a conversion or format spec; write fields "
+                          f"plainly, e.g. {{{styled[0].split('!')[0].split(':')[0]}}}")
     unknown = sorted(f for f in fields if f not in valid)
     if unknown:
         raise FactorError(

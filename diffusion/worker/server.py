@@ -39,6 +39,8 @@ class WorkerContext:
     total_loads: int = 0  # model loads over the worker's life (the overhead benchmark reads it through info)
     pipeline_loads: int = 0  # base pipeline loads over the worker's life
     current: str | None = None
+    pending: set[str] = field(default_factory=set)  # ids queued or running: what a cancel can target
+    steps_done: int = 0  # denoising steps the running request finished (reported when it is cancelled)
 
     def send(self, message: dict[str, Any]) -> None:
         line = encode(message)
@@ -75,25 +77,46 @@ def _error_reply(request_id: str | None, exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _take_line(ctx: WorkerContext, line: str, inbox: queue.Queue) -> None:
+    """One stdin line: a cancel is handled here at once; every other valid request is queued in order."""
+    if not line.strip():
+        return
+    try:
+        message = decode(line)
+    except ProtocolError as exc:
+        ctx.send(_error_reply(None, exc) | {"kind": "ProtocolError", "traceback": ""})
+        return
+    request_id = request_id_of(message)
+    if message["type"] == RequestType.CANCEL.value:
+        target = message.get("target")
+        if not isinstance(target, str):
+            ctx.send(_error_reply(request_id, ProtocolError("cancel needs a string 'target': the id of the request "
+                                                            "to stop")) | {"traceback": ""})
+        elif target not in ctx.pending:
+            ctx.send(_error_reply(request_id, ProtocolError(f"nothing to cancel: request {target!r} is neither "
+                                                            "queued nor running")) | {"traceback": ""})
+        else:
+            ctx.cancelled.add(target)  # the target replies ``cancelled`` within one step
+        return
+    if request_id is not None:
+        ctx.pending.add(request_id)
+    inbox.put(message)
+
+
 def _read_requests(ctx: WorkerContext, source: TextIO, inbox: queue.Queue) -> None:
-    """Reader thread: cancel flags are set here at once; every other valid request is queued in order."""
-    for line in source:
-        if not line.strip():
-            continue
-        try:
-            message = decode(line)
-        except ProtocolError as exc:
-            ctx.send(_error_reply(None, exc) | {"kind": "ProtocolError", "traceback": ""})
-            continue
-        if message["type"] == RequestType.CANCEL.value:
-            target = message.get("target", message.get("id"))
-            if isinstance(target, str):
-                ctx.cancelled.add(target)
-            else:
-                ctx.send(_error_reply(request_id_of(message), ProtocolError("cancel needs a string 'target'")))
-            continue
-        inbox.put(message)
-    inbox.put(None)  # EOF: the client went away
+    """Reader thread: survives any single line (each gets an error reply); EOF cancels everything and ends the
+    worker, since no one is left to read the replies."""
+    try:
+        for line in source:
+            try:
+                _take_line(ctx, line, inbox)
+            except Exception as exc:  # a line no check foresaw: answered, and the next line is read
+                ctx.send(_error_reply(None, exc) | {"kind": "ProtocolError", "traceback": ""})
+    except Exception as exc:  # stdin itself failed: treat as EOF
+        print(f"blurd worker: stdin failed ({exc}); exiting", file=sys.stderr)
+    finally:
+        ctx.cancelled.update(ctx.pending)  # the client went away: stop the running request at its next check
+        inbox.put(None)
 
 
 def serve(source: TextIO, out: TextIO) -> None:
@@ -111,17 +134,19 @@ def serve(source: TextIO, out: TextIO) -> None:
         kind = message["type"]
         if kind == RequestType.SHUTDOWN.value:
             ctx.send({"type": ReplyType.BYE.value, "id": request_id})
+            ctx.cancelled.update(ctx.pending)
             return
         action = ACTIONS.get(kind)
         if action is None or request_id is None:
             problem = f"unknown request type {kind!r}" if action is None else f"request {kind!r} needs a string 'id'"
             ctx.send(_error_reply(request_id, ProtocolError(problem)) | {"traceback": ""})
+            ctx.pending.discard(request_id)
             continue
-        ctx.current = request_id
+        ctx.current, ctx.steps_done = request_id, 0
         try:
             reply = action(ctx, message)
         except RequestCancelledError:
-            ctx.send({"type": ReplyType.CANCELLED.value, "id": request_id})
+            ctx.send({"type": ReplyType.CANCELLED.value, "id": request_id, "steps_done": ctx.steps_done})
         except Exception as exc:  # every failure becomes an error reply; the worker lives on
             ctx.send(_error_reply(request_id, exc))
         else:
@@ -129,6 +154,7 @@ def serve(source: TextIO, out: TextIO) -> None:
         finally:
             ctx.current = None
             ctx.cancelled.discard(request_id)
+            ctx.pending.discard(request_id)
 
 
 def main() -> None:
