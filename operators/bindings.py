@@ -135,6 +135,7 @@ def scene_properties() -> dict[str, Any]:
     return {
         BINDINGS_PROP: StringProperty(
             name="Binding file", subtype="FILE_PATH", default="", update=_on_bindings_changed,
+            options={"PATH_SUPPORTS_BLEND_RELATIVE"},  # "//rig.toml": beside the .blend
             description="TOML file binding the factors to this scene's objects, materials, camera and lights "
                         "(docs/bindings.md); empty: the built-in human's, if this scene holds it"),
         STATUS_PROP: StringProperty(name="Binding check", default="", options={"SKIP_SAVE"},

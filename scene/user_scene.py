@@ -8,11 +8,13 @@ anything is rendered, and the file is checked against the scene first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
+from bpy.props import StringProperty
 
 from ..factors.errors import BlurdError
 from . import live
@@ -55,7 +57,8 @@ def sweep_scene(blend: Path | None, bindings: Bindings | None) -> SceneSource:
     scene = bpy.context.scene
     name = Path(bpy.data.filepath).name
     if bindings is None:
-        bindings = live.scene_bindings(scene)  # the scene's blurd_bindings (relative to the .blend) or the built-in
+        with saved_binding_file_readable():
+            bindings = live.scene_bindings(scene)  # the scene's blurd_bindings (relative to the .blend), or built-in
     if bindings is None:
         raise UnboundSceneError(
             f"{name}: scene {scene.name!r} has no factor bindings, so the factors cannot drive it; pass --bindings "
@@ -64,6 +67,25 @@ def sweep_scene(blend: Path | None, bindings: Bindings | None) -> SceneSource:
     bindings.check(scene)
     scene_part_ids(scene)  # a tag naming no part is refused now, not once per sample
     return SceneSource(scene, bindings, tuple(part_warnings(scene)))
+
+
+@contextmanager
+def saved_binding_file_readable() -> Iterator[None]:
+    """Make the binding file the sidebar saved with a scene readable while the extension is not registered.
+
+    Blender 5 keeps the value of a registered property (``Scene.blurd_bindings``, set in the Bindings panel) apart
+    from custom properties: without the property defined, ``scene.get`` does not see it. Defining a property of that
+    name for the read exposes the saved value (batch.py imports the package but registers no UI).
+    """
+    if hasattr(bpy.types.Scene, live.BINDINGS_PROP):
+        yield
+        return
+    prop = StringProperty(subtype="FILE_PATH", options={"PATH_SUPPORTS_BLEND_RELATIVE"})
+    setattr(bpy.types.Scene, live.BINDINGS_PROP, prop)
+    try:
+        yield
+    finally:
+        delattr(bpy.types.Scene, live.BINDINGS_PROP)
 
 
 def load_binding_file(path: Path | None) -> Bindings | None:

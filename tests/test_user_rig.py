@@ -13,6 +13,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
+from bpy.props import StringProperty
 from PIL import Image
 from user_rig import save_primitive_rig, write_doc_bindings
 
@@ -61,9 +62,16 @@ def rig_files(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("rig")
     toml = write_doc_bindings(folder, "rig.toml")
     blend = save_primitive_rig(folder / "rig.blend")
-    bpy.context.scene["blurd_bindings"] = "//rig.toml"  # relative to the .blend, as the sidebar writes it
+    bpy.context.scene["blurd_bindings"] = "//rig.toml"  # a script's raw custom property, relative to the .blend
     bound = folder / "rig_bound.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(bound))
+    del bpy.context.scene["blurd_bindings"]
+    # as the Bindings panel stores it: a registered property, kept apart from custom properties by Blender 5
+    bpy.types.Scene.blurd_bindings = StringProperty(subtype="FILE_PATH", options={"PATH_SUPPORTS_BLEND_RELATIVE"})
+    bpy.context.scene.blurd_bindings = "//rig.toml"
+    sidebar_bound = folder / "rig_sidebar_bound.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(sidebar_bound))
+    del bpy.types.Scene.blurd_bindings
     bpy.data.objects["Hair"]["blurd_part"] = "hat"  # a tag naming no part
     bad_tag = folder / "rig_bad_tag.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(bad_tag))
@@ -76,8 +84,8 @@ def rig_files(tmp_path_factory) -> dict[str, Path]:
     bpy.ops.wm.read_factory_settings(use_empty=True)  # this test process holds no opened file afterwards
     preset = folder / "rig_preset.toml"
     preset.write_text(RIG_PRESET)
-    return {"toml": toml, "blend": blend, "bound": bound, "untagged": untagged, "bad_tag": bad_tag,
-            "preset": preset}
+    return {"toml": toml, "blend": blend, "bound": bound, "sidebar_bound": sidebar_bound, "untagged": untagged,
+            "bad_tag": bad_tag, "preset": preset}
 
 
 def _rows(out: Path) -> list[dict]:
@@ -110,9 +118,10 @@ def test_python_batch_py_sweeps_a_users_blend_through_its_binding_file(rig_files
     assert (out / layout.CONTACT_SHEET).is_file()
 
 
-def test_a_blend_opened_by_blender_is_swept_as_it_is_with_its_own_binding_file(rig_files, tmp_path):
+@pytest.mark.parametrize("bound", ["sidebar_bound", "bound"])
+def test_a_blend_opened_by_blender_is_swept_as_it_is_with_its_own_binding_file(rig_files, tmp_path, bound):
     out = tmp_path / "out"
-    done = run("-c", OPENED_BY_BLENDER, str(rig_files["bound"]), "--preset", str(rig_files["preset"]), "--out",
+    done = run("-c", OPENED_BY_BLENDER, str(rig_files[bound]), "--preset", str(rig_files["preset"]), "--out",
                str(out), "--limit", "1", "--no-progress")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "1 rendered" in done.stdout and "scene kept:" in done.stdout
