@@ -119,3 +119,34 @@ def text_embeddings(dataset_root: Path, model_key: str, texts: Sequence[str], en
                   embeddings=np.stack([known[k] for k in keys]).astype(np.float32))
     stats.truncated_texts |= truncated & set(texts)
     return np.stack([known[t] for t in texts]).astype(np.float32) if texts else np.zeros((0, 0), np.float32)
+
+
+def _read_image_rows(path: Path) -> dict[str, tuple[int, int, np.ndarray]]:
+    old = _load_npz(path)
+    if old is None or not {"ids", "sizes", "mtimes", "embeddings"} <= set(old):
+        return {}
+    return {sid: (int(old["sizes"][i]), int(old["mtimes"][i]), old["embeddings"][i])
+            for i, sid in enumerate(old["ids"].tolist())}
+
+
+def cached_image_stamps(dataset_root: Path, model_key: str, source: str) -> dict[str, tuple[int, int]]:
+    """(size, mtime ns) of each image whose ``source`` embedding is cached (the distributed engine skips them)."""
+    rows = _read_image_rows(cache_folder(dataset_root, model_key) / f"{source}.npz")
+    return {sid: (size, mtime) for sid, (size, mtime, _) in rows.items()}
+
+
+def store_image_rows(dataset_root: Path, model_key: str, source: str,
+                     rows: dict[str, tuple[int, int, Sequence[float]]]) -> None:
+    """Merge embedding rows computed elsewhere (the distributed engine's workers) into the ``source`` cache, in the
+    format ``image_embeddings`` reads: rows of another embedding size are dropped as stale."""
+    path = cache_folder(dataset_root, model_key) / f"{source}.npz"
+    known = _read_image_rows(path)
+    fresh = {sid: (size, mtime, np.asarray(row, np.float32)) for sid, (size, mtime, row) in rows.items()}
+    width = next(iter(fresh.values()))[2].shape[-1] if fresh else None
+    known = {sid: row for sid, row in known.items() if row[2].shape[-1] == width} | fresh
+    if not known:
+        return
+    ids = sorted(known)
+    _save_npz(path, ids=np.array(ids, dtype=str), sizes=np.array([known[i][0] for i in ids], np.int64),
+              mtimes=np.array([known[i][1] for i in ids], np.int64),
+              embeddings=np.stack([known[i][2] for i in ids]).astype(np.float32))

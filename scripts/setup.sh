@@ -7,7 +7,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -r requirements.txt
+# requirements-ray.txt: the optional Ray engine (python -m blurd.distributed); the tests of it run in CI too.
+.venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-ray.txt
 # The repository root is the package `blurd` (pyproject.toml maps it); editable, so edits need no reinstall.
 .venv/bin/python -m pip install --quiet --no-deps --editable .
 .venv/bin/python -c "import bpy, torch, diffusers, transformers; print('environment ready: bpy', bpy.app.version_string, '| torch', torch.__version__, '| diffusers', diffusers.__version__)"
