@@ -401,14 +401,25 @@ class Bindings:
 def load_bindings(path: str | Path | None = None) -> Bindings:
     """Parse a binding file (None = the built-in human's), checking every factor, value and key name."""
     path = Path(path) if path is not None else BUILTIN_BINDINGS
-    if not path.is_file():
+    if not path.exists():
         raise BindingError(f"binding file {path} does not exist; point the extension at a .toml binding file "
                            f"(see docs/bindings.md)")
+    if not path.is_file():
+        raise BindingError(f"binding file {path} is not a file; point the extension at a .toml binding file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BindingError(f"binding file {path} cannot be read ({exc.strerror}); check its permissions") from None
+    except UnicodeDecodeError:
+        raise BindingError(f"{path}: not UTF-8 text; save the binding file as UTF-8 TOML") from None
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise BindingError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
-    return parse_bindings(data, str(path))
+    bindings = parse_bindings(data, str(path))
+    if not bindings.bindings:
+        raise BindingError(f"{path}: binds no factor; add entries such as [[hair_color]] (docs/bindings.md)")
+    return bindings
 
 
 def parse_bindings(data: Mapping[str, Any], source: str) -> Bindings:

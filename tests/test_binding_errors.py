@@ -211,3 +211,15 @@ def test_missing_shape_keys_and_properties_get_the_closest_name_too(tmp_path):
             '[[light_strength]]\nlight = "KeyData"\npath = "energi"\nvalues = { default = 1.0 }\n')
     problems = B.load_bindings(write(tmp_path, text)).problems(scene)
     assert any("did you mean 'Old'" in p for p in problems) and any("did you mean 'energy'" in p for p in problems)
+
+
+def test_unreadable_empty_and_odd_files_are_binding_errors(tmp_path):
+    cases = {tmp_path: "is not a file", write(tmp_path, "", "empty.toml"): "binds no factor",
+             write(tmp_path, '[binding]\nname = "x"\n', "meta.toml"): "binds no factor",
+             write(tmp_path, "a = " + "[" * 5000 + "]" * 5000 + "\n", "deep.toml"): "not valid TOML"}
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'[binding]\nname = "caf\xe9"\n')
+    cases[latin] = "not UTF-8"
+    for path, expected in cases.items():
+        with pytest.raises(B.BindingError, match=expected):
+            B.load_bindings(path)
