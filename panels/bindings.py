@@ -24,7 +24,6 @@ class BLURD_PT_bindings(SidebarPanel, Panel):
     """The binding file that maps the factors onto this scene, its check and its last error"""
 
     bl_label = "Bindings"
-    bl_options = {"DEFAULT_CLOSED"}
 
     @classmethod
     def poll(cls, context: Any) -> bool:
