@@ -34,6 +34,9 @@ class SampleRecord:
     versions: dict[str, Any] = field(default_factory=dict)
     render: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
+    # how the seed was made (factors.ids.SeedPolicy.to_record); {} in records made before seed policies, whose
+    # seeds were per sample (SeedPolicy.from_record reads {} so)
+    seed_policy: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -54,7 +57,7 @@ class SampleRecord:
         seed = data["seed"]
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise DatasetError(f"{source}: 'seed' {seed!r} is not a whole number; render the sample again")
-        for name in ("factors", "passes", "camera", "versions", "render", "timings"):
+        for name in ("factors", "passes", "camera", "versions", "render", "timings", "seed_policy"):
             if not isinstance(data.get(name, {}), dict):
                 raise DatasetError(f"{source}: '{name}' is not an object; render the sample again")
         if not isinstance(data.get("factors"), dict):

@@ -72,6 +72,7 @@ class Sample:
     id: str
     seed: int
     factors: Mapping[str, Value]
+    seed_policy: SeedPolicy | None = None  # how ``seed`` was made (None: unknown, e.g. a row of another tool)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class Grid:
         index = -1
         for index, values in enumerate(self._select()):
             sid = canonical_sample_id(values)
-            yield Sample(index, sid, self._policy.seed(values, sid), values)
+            yield Sample(index, sid, self._policy.seed(values, sid), values, self._policy)
         if index < 0:
             raise GridError("the grid is empty: its rules exclude every combination; loosen the rules")
 

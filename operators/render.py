@@ -45,12 +45,14 @@ class BLURD_OT_render(Operator):
         scene = context.scene
         values = current_factors(scene)
         sid = ids.sample_id(values)
+        policy = ids.SeedPolicy()  # the default policy, as a preset without seed_from: pairs share their noise
         out = output_folder(scene)
         sweep.check_writable(out)
         self._out = out
         self._restore_settings = snapshot_render_settings(scene)  # Cycles and the seed only for this render
         return scene_render.prepare_sample(scene, layout.sample_dir(out, sid), sample_id=sid,
-                                           seed=ids.sample_seed(sid), factors=values, settings=None)
+                                           seed=policy.seed(values, sid), factors=values, settings=None,
+                                           seed_policy=policy)
 
     def execute(self, context: Any) -> set[str]:
         """Blocking render (scripts, background mode)."""

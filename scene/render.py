@@ -28,6 +28,7 @@ from ..dataset.errors import DiskFullError
 from ..dataset.hygiene import remove_entry
 from ..dataset.record import SampleRecord, write_record
 from ..factors.errors import BlurdError
+from ..factors.ids import SeedPolicy
 from ..presets.settings import RenderSettings
 from . import coverage, part_tags, passes
 from .camera_record import camera_record, render_size
@@ -164,6 +165,7 @@ class PendingSample:
     render_info: dict[str, Any]
     output: passes.PassOutput
     part_ids: PartIds = field(default_factory=PartIds)  # which Cryptomatte id is which part
+    seed_policy: SeedPolicy | None = None  # recorded in sample.json beside the seed
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -185,8 +187,11 @@ def prepare_sample(
     factors: Mapping[str, Any],
     settings: RenderSettings | None,
     keep_depth_exr: bool = True,
+    seed_policy: SeedPolicy | None = None,
 ) -> PendingSample:
-    """Check the scene, apply render settings and the seed, and install the pass output into ``folder``."""
+    """Check the scene, apply render settings and the seed, and install the pass output into ``folder``.
+
+    ``seed_policy`` says how ``seed`` was made (the preset's ``[grid] seed_from``); sample.json records it."""
     check_renderable(bl_scene)
     part_ids = part_tags.scene_part_ids(bl_scene)  # a bad blurd_part tag fails here, before any work
     folder = Path(folder)
@@ -197,7 +202,7 @@ def prepare_sample(
     camera = camera_record(bl_scene)
     output = passes.install_pass_output(bl_scene, folder / RAW_DIR, materials=part_ids.needs_materials)
     return PendingSample(bl_scene, folder, sample_id, seed, dict(factors), settings, keep_depth_exr, camera,
-                         _render_description(bl_scene), output, part_ids)
+                         _render_description(bl_scene), output, part_ids, seed_policy)
 
 
 def check_raw_space(raw_dir: Path) -> None:
@@ -229,6 +234,7 @@ def finish_sample(pending: PendingSample) -> SampleRecord:
     record = SampleRecord(
         id=pending.sample_id,
         seed=pending.seed,
+        seed_policy=pending.seed_policy.to_record() if pending.seed_policy is not None else {},
         factors=pending.factors,
         camera=pending.camera,
         versions={"blender": bpy.app.version_string, "blurd": blurd_version()},
@@ -250,15 +256,16 @@ def render_sample(
     settings: RenderSettings | None,
     quiet: bool = False,
     keep_depth_exr: bool = True,
+    seed_policy: SeedPolicy | None = None,
 ) -> SampleRecord:
     """Render ``bl_scene`` once into ``folder`` and write every pass plus sample.json; returns the sample record.
 
     Works on any scene with a camera (the built-in human or a user's rig); the passes are switched on here.
     ``settings=None`` keeps the scene's own resolution and quality. ``quiet`` hides Blender's per-render log lines
-    (sweeps print a progress bar instead).
+    (sweeps print a progress bar instead). ``seed_policy`` (how ``seed`` was made) is recorded in sample.json.
     """
     pending = prepare_sample(bl_scene, folder, sample_id=sample_id, seed=seed, factors=factors, settings=settings,
-                             keep_depth_exr=keep_depth_exr)
+                             keep_depth_exr=keep_depth_exr, seed_policy=seed_policy)
     try:
         with silenced_stdout() if quiet else nullcontext():
             bpy.ops.render.render(write_still=False, scene=bl_scene.name)

@@ -209,7 +209,7 @@ def render_into_dataset(bl_scene, sample: Sample, out: Path, *, render: RenderSe
         with no_space_as_error(folder):
             record = render_sample(bl_scene, folder, sample_id=sample.id, seed=sample.seed,
                                    factors=dict(sample.factors), settings=render, quiet=quiet,
-                                   keep_depth_exr=output.keep_depth_exr)
+                                   keep_depth_exr=output.keep_depth_exr, seed_policy=sample.seed_policy)
     except (DiskFullError, DatasetError):
         hygiene.clear_folder(folder)
         raise

@@ -1,13 +1,23 @@
-"""The preset's seed policy: seeds hash only the listed factors (plus the salt), ids still hash every factor."""
+"""The preset's seed policy: seeds hash only the listed factors (plus the salt), ids still hash every factor; a
+pair swept from a preset shares its seed, so its renders differ only where the factor acts (tiny sphere scene)."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import numpy as np
+import pytest
+import tiny_scene
+from PIL import Image
+
+from blurd.benchmark.fidelity import dilate
+from blurd.dataset import layout
+from blurd.dataset.record import SampleRecord
 from blurd.factors import ids
 from blurd.factors.errors import FactorError, PresetError
 from blurd.factors.grid import Grid
 from blurd.presets import dump_preset, loads_preset
+from blurd.scene import sweep
 
 SWEEP = {"hair_color": ["red", "blue"], "gender": ["male", "female"], "camera_angle": [-30, 30]}
 
@@ -82,3 +92,38 @@ def test_preset_reads_writes_and_checks_seed_from():
         loads_preset(PRESET.format(seed_from='"random"'), "p.toml")
     with pytest.raises(PresetError, match="lists a factor twice"):
         loads_preset(PRESET.format(seed_from='["age", "age"]'), "p.toml")
+
+
+def _sweep_pair(tmp_path, seed_from: str) -> tuple[list[dict], list[np.ndarray], np.ndarray]:
+    """Two samples differing in hair_color (the tiny scene paints the sphere with it), swept from a preset."""
+    preset = loads_preset(PRESET.format(seed_from=seed_from) + "[render]\nresolution = [40, 40]\nsamples = 4\n"
+                          "denoise = false\nthreads = 1\n", "pair.toml")
+    config = sweep.SweepConfig(out=tmp_path, grid=preset.grid, render=preset.render, output=preset.output,
+                               progress_bar=False)
+    scene = tiny_scene.build_scene()
+    scene.cycles.max_bounces = 0  # direct light only: no bounce tints the cube, so any change outside is noise
+    sweep.Sweep(config, scene=scene, apply_factors=tiny_scene.apply_factors).run()
+    folders = [layout.sample_dir(tmp_path, s.id) for s in preset.grid]
+    records = [json.loads((f / layout.SAMPLE_JSON).read_text()) for f in folders]
+    images = [np.asarray(Image.open(f / "rgb.png")).astype(int) for f in folders]
+    sphere = np.asarray(Image.open(folders[0] / layout.mask_filename("skin"))) > 0
+    return records, images, sphere
+
+
+def test_a_swept_pair_shares_its_seed_and_differs_only_where_the_factor_acts(tmp_path):
+    records, (a, b), sphere = _sweep_pair(tmp_path / "shared", "[]")
+    assert records[0]["seed"] == records[1]["seed"]
+    assert records[0]["seed_policy"] == {"seed_from": [], "salt": 0}
+    assert ids.SeedPolicy.from_record(records[0]["seed_policy"]) == ids.SeedPolicy((), 0)
+    changed = np.abs(a - b).max(axis=-1) > 0
+    assert changed.sum() > 50 and not (changed & ~dilate(sphere)).any()  # the same noise everywhere else
+
+    records, (a, b), sphere = _sweep_pair(tmp_path / "independent", '"sample"')
+    assert records[0]["seed"] != records[1]["seed"] and records[0]["seed_policy"]["seed_from"] == "sample"
+    assert (np.abs(a - b).max(axis=-1) > 0)[~dilate(sphere)].any()  # other noise outside the sphere too
+
+
+def test_records_written_before_seed_policies_still_read(tmp_path):
+    old = {"id": "0123456789abcdef", "seed": 5, "factors": {"hair_color": "red"}}
+    record = SampleRecord.from_json(old)
+    assert record.seed == 5 and ids.SeedPolicy.from_record(record.seed_policy).per_sample
