@@ -34,7 +34,7 @@ import numpy as np
 from ..factors.errors import BlurdError, FactorError
 from ..factors.schema import FACTOR_BY_NAME, Factor, FactorKind
 from ..factors.validate import canonical_value, validate_assignment
-from .camera_orbit import ORBIT_FACTORS, CameraOrbit, Framing
+from .camera_orbit import ORBIT_FACTORS, CameraOrbit, Framing, OrbitDrive
 
 BUILTIN_BINDINGS = Path(__file__).with_name("builtin_bindings.toml")
 FORMAT_VERSION = 1
@@ -322,7 +322,7 @@ class Binding:
     """One entry of a binding file: a factor, the targets it sets, and the rule giving their value."""
 
     factor: str
-    targets: tuple[Target | CameraOrbit, ...]
+    targets: tuple[Target | CameraOrbit, ...]  # (a _PartialOrbit only while the file is being parsed)
     rule: ValueRule
     where: str  # "file: [[factor]] #n", for messages
 
@@ -574,7 +574,7 @@ def _parse_orbit(factor: Factor, entry: Mapping[str, Any], where: str) -> Bindin
     if spec.get("reference_lens", 1.0) <= 0:
         raise BindingError(f"{where}: reference_lens must be more than 0 mm")
     orbit = _PartialOrbit(camera, ORBIT_FACTORS[factor.name], tuple(sorted(spec.items())), where)
-    return Binding(factor.name, (orbit,), IDENTITY, where)  # type: ignore[arg-type]  # completed in parse_bindings
+    return Binding(factor.name, (orbit,), IDENTITY, where)  # the orbit is completed by _complete_orbits
 
 
 @dataclass(frozen=True)
@@ -582,7 +582,7 @@ class _PartialOrbit:
     """A camera_orbit entry as written, before the orbit entries of one camera are merged."""
 
     camera: str
-    drive: Any
+    drive: OrbitDrive
     spec: tuple[tuple[str, Any], ...]
     where: str
 
