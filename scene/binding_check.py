@@ -38,17 +38,25 @@ def part_problems(bl_scene: bpy.types.Scene) -> list[str]:
     return []
 
 
-def part_warnings(bl_scene: bpy.types.Scene) -> list[str]:
-    """Why the masks of this scene would all be empty (empty when some object or material is tagged with a part)."""
+def part_warnings(bl_scene: bpy.types.Scene, bindings: Bindings | None = None) -> list[str]:
+    """Why masks of this scene would be empty: no object or material tagged with any part, or (with ``bindings``) a
+    bound colour factor whose part nothing is tagged with, so its mask, and the checks that read it, stay empty."""
     try:
         ids = scene_part_ids(bl_scene)
     except PartTagError:
         return []  # a problem, reported by part_problems
-    if ids.objects or ids.materials:
-        return []
-    return [f"no object of scene {bl_scene.name!r} is tagged with a part, so every mask will be empty and every "
-            f"label 0: give the objects (or materials) a custom property {PART_PROPERTY} = \"skin\", \"hair\", ... "
-            f"or set their Pass Index (skin 1 ... tie 8; docs/bindings.md, 'Masks')"]
+    if not ids.objects and not ids.materials:
+        return [f"no object of scene {bl_scene.name!r} is tagged with a part, so every mask will be empty and every "
+                f"label 0: give the objects (or materials) a custom property {PART_PROPERTY} = \"skin\", \"hair\", "
+                f"... or set their Pass Index (skin 1 ... tie 8; docs/bindings.md, 'Masks')"]
+    tagged = {*ids.objects.values(), *(m.part for m in ids.materials.values())}
+    warnings = []
+    for name in bindings.factors if bindings is not None else ():
+        part = FACTOR_BY_NAME[name].part
+        if part is not None and part not in tagged:
+            warnings.append(f"{name} is bound, but no object or material is tagged as part {part!r}: its mask will "
+                            f"be empty; tag the object it colours with {PART_PROPERTY} = {part!r}")
+    return list(dict.fromkeys(warnings))
 
 
 def empty_mask_warning(sample_folder: Path) -> str | None:
@@ -148,7 +156,7 @@ def render_check_sheet(bl_scene: bpy.types.Scene, bindings: Bindings, base: Mapp
         if _mean_difference(reference, _rgb(out, sample)) < NO_CHANGE:
             sheet.unchanged.append(change.factor)
     warning = empty_mask_warning(layout.sample_dir(out, samples[0].id))
-    sheet.warnings = [*part_warnings(bl_scene), *([warning] if warning else [])]
+    sheet.warnings = [*part_warnings(bl_scene, bindings), *([warning] if warning else [])]
     return sheet
 
 
@@ -197,4 +205,5 @@ def check_scene(bl_scene: bpy.types.Scene) -> SceneCheck:
         return SceneCheck(None, str(exc).splitlines(), [])
     if bindings is None:
         return SceneCheck(None, [], [])
-    return SceneCheck(bindings, bindings.problems(bl_scene) + part_problems(bl_scene), part_warnings(bl_scene))
+    return SceneCheck(bindings, bindings.problems(bl_scene) + part_problems(bl_scene),
+                      part_warnings(bl_scene, bindings))

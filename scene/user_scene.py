@@ -66,7 +66,7 @@ def sweep_scene(blend: Path | None, bindings: Bindings | None) -> SceneSource:
             f"out the .blend to render the built-in human")
     bindings.check(scene)
     scene_part_ids(scene)  # a tag naming no part is refused now, not once per sample
-    return SceneSource(scene, bindings, tuple(part_warnings(scene)))
+    return SceneSource(scene, bindings, tuple(part_warnings(scene, bindings)))
 
 
 @contextmanager

@@ -223,3 +223,19 @@ def test_unreadable_empty_and_odd_files_are_binding_errors(tmp_path):
     for path, expected in cases.items():
         with pytest.raises(B.BindingError, match=expected):
             B.load_bindings(path)
+
+
+def test_a_bound_colour_whose_part_nothing_is_tagged_with_is_warned_about(tmp_path):
+    from blurd.scene import binding_check
+
+    scene = build_primitive_rig()
+    bound = B.load_bindings(write(tmp_path, doc_binding_toml()))
+    assert binding_check.part_warnings(scene, bound) == []
+    beard = bpy.data.objects["Beard"]
+    del beard["blurd_part"]
+    beard.pass_index = 0
+    (warning,) = binding_check.part_warnings(scene, bound)
+    assert "beard_color is bound" in warning and "'beard'" in warning
+    beard["blurd_part"] = "bread"
+    check = binding_check.SceneCheck(bound, binding_check.part_problems(scene), [])
+    assert "blurd_part = 'bread', which is not a part" in check.problems[0]
