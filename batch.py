@@ -57,6 +57,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+def folder_argument(text: str) -> Path:
+    """--out: a folder path, never empty (an empty one would write into the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give the dataset folder, e.g. --out out/quick")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("holds a NUL character")
+    return Path(text)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` stays inside ``root`` once symbolic links are followed (what exists of it)."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="batch.py",
@@ -64,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "contact sheet). Under Blender: blender -b -P batch.py -- ARGS",
     )
     parser.add_argument("--preset", required=True, type=Path, help="preset file (.toml or .json)")
-    parser.add_argument("--out", required=True, type=Path, help="dataset folder (created; resumed if it exists)")
+    parser.add_argument("--out", required=True, type=folder_argument,
+                        help="dataset folder (created; resumed if it exists)")
     parser.add_argument("--limit", type=positive_int, help="only the first N samples of the grid (or shard)")
     parser.add_argument("--shard", metavar="i/n", help="only shard i of n (0 <= i < n), e.g. 0/4; default under "
                         "sbatch --array: $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_TASK_COUNT")
@@ -98,7 +113,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
     try:
         preset = presets.load_preset(args.preset)
         shard = parse_shard(args.shard) if args.shard else array_shard(os.environ)  # sbatch --array
-        modes = parse_modes(args.diffuse) if args.diffuse else ()
+        modes = parse_modes(args.diffuse) if args.diffuse is not None else ()  # --diffuse '' is an error
     except BlurdError as exc:
         parser.error(str(exc))
     if args.blend is not None and not args.blend.is_file():
@@ -107,6 +122,9 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
         parser.error(f"--bindings {args.bindings}: no such file; give your character's binding file "
                      f"(docs/bindings.md)")
     out = args.out / preset.output.folder if preset.output.folder else args.out
+    if preset.output.folder and not inside(out, args.out):
+        parser.error(f"[output] folder {preset.output.folder!r} leads outside --out {args.out} (through a symbolic "
+                     f"link); remove the link or choose another folder")
     problem = unwritable_reason(out)
     if problem:
         parser.error(f"--out {out}: {problem}; choose another folder")

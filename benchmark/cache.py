@@ -7,6 +7,7 @@ Caption embeddings live in ``text.npz`` of the same folder, keyed by the caption
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
-    except (OSError, ValueError):  # a damaged cache is recomputed, never trusted
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):  # a damaged cache is recomputed
         return None
 
 

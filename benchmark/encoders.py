@@ -7,6 +7,7 @@ float32 numpy rows in the model's joint space (not normalised; the metrics norma
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -111,8 +112,12 @@ class ClipEncoder(ABC):
         for start in range(0, len(paths), self.batch_size):
             batch = []
             for p in paths[start:start + self.batch_size]:
-                with Image.open(p) as im:
-                    batch.append(im.convert("RGB"))
+                try:
+                    with Image.open(p) as im:
+                        batch.append(im.convert("RGB"))
+                except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+                    raise BenchmarkError(f"cannot read the image {p} ({type(exc).__name__}: {exc}); render or "
+                                         "diffuse that sample again, or remove its folder") from None
             out.append(self._encode_image_batch(batch))
             if bar is not None:
                 bar.update(len(batch))
@@ -185,7 +190,7 @@ class TransformersClipEncoder(ClipEncoder):
             except TypeError:  # transformers without the backend argument
                 self.processor = AutoImageProcessor.from_pretrained(source, local_files_only=offline)
             self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline)
-        except OSError as exc:
+        except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
             hint = ("pass --allow-download to fetch it from the Hugging Face hub once" if offline
                     else "check the hub id and your network")
             raise BenchmarkError(f"model {self.spec.name!r}: cannot load a CLIP model, image processor and tokenizer "

@@ -204,6 +204,8 @@ class RelativePathField(Field):
         fix = "use a relative path inside the output folder, e.g. \"faces/run1\" (or \"\" for the folder itself)"
         if "\\" in text:
             raise where.error(f"path {text!r} uses backslashes", fix + " with / separators")
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise where.error(f"path {text!r} holds a control character (NUL, newline...)", fix)
         if text.startswith(("/", "~")) or PureWindowsPath(text).drive or PurePosixPath(text).is_absolute():
             raise where.error(f"path {text!r} is absolute and would escape the output folder", fix)
         parts = PurePosixPath(text).parts

@@ -124,18 +124,40 @@ def loads_preset(text: str, source: str = "<preset>", fmt: str = "toml") -> Pres
 
 
 def _parse_text(text: str, source: str, fmt: str) -> Mapping[str, Any]:
+    if "\x00" in text:
+        raise PresetError(source, "", "the file holds a NUL character", "save it as plain UTF-8 text")
     if fmt == "toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise PresetError(source, "", f"not valid TOML: {exc}", "fix the syntax at the place shown") from None
+        except RecursionError:
+            raise PresetError(source, "", "TOML nested too deeply", "a preset is a few flat tables") from None
     if fmt == "json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise PresetError(source, "", f"not valid JSON: {exc}", "fix the syntax at the place shown") from None
+        except RecursionError:
+            raise PresetError(source, "", "JSON nested too deeply", "a preset is a few flat tables") from None
+        except _DuplicateKey as exc:
+            raise PresetError(source, "", f"key {exc.args[0]!r} appears twice in one object",
+                              "keep one of them (JSON would silently use the last)") from None
         return as_table(data, Where(source, ""))
     raise PresetError(source, "", f"unknown preset format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+
+
+class _DuplicateKey(Exception):
+    """A JSON object naming one key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            raise _DuplicateKey(key)
+        table[key] = value
+    return table
 
 
 def preset_from_mapping(data: Mapping[str, Any], source: str = "<preset>") -> Preset:
