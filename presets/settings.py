@@ -13,6 +13,14 @@ class Device(StrEnum):
     GPU = "GPU"
 
 
+class HumanModel(StrEnum):
+    """Which built-in human the scene builder makes: the realistic MakeHuman (CC0) one, or the formula-sculpted
+    low-poly human kept for the paper's low-poly-assets ablation."""
+
+    MAKEHUMAN = "makehuman"
+    LOWPOLY = "lowpoly"
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     """How each sample is rendered. Defaults suit a quick look; datasets raise resolution and samples."""
@@ -24,6 +32,7 @@ class RenderSettings:
     threads: int = 0  # 0 = all cores
     palette_cells: int = 8  # spatial palette grid: cells along the short side
     transparent_background: bool = False
+    human: HumanModel = HumanModel.MAKEHUMAN  # the built-in human (a user's own rig ignores it)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
-"""Builds the built-in BLURD scene from nothing: the procedural human, its worlds, camera rig, key light and the
-Cycles settings, then applies the default factors through the built-in binding file.
+"""Builds the built-in BLURD scene from nothing: the human, its worlds, camera rig, key light and the Cycles
+settings, then applies the default factors through the built-in binding file.
+
+The human is the realistic MakeHuman one (``scene.makehuman``: CC0 hm08 body, strand hair, subsurface skin) unless
+the render settings ask for ``human = "lowpoly"``: the formula-sculpted low-poly human kept for the paper's
+low-poly-assets ablation (``build_human`` below, bound by lowpoly_bindings.toml).
 
 Entry points: ``build_scene(render)`` and ``apply_factors(scene, values, bindings)``.
 """
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import bpy
@@ -16,15 +21,20 @@ import numpy as np
 from ..factors import default_assignment, validate_assignment
 from ..factors.errors import BlurdError
 from ..factors.parts import PART_BY_NAME
-from ..presets.settings import RenderSettings
+from ..factors.validate import validate_assignment as validate_partial
+from ..presets.settings import HumanModel, RenderSettings
 from . import hair, human, materials, rig, worlds
 from .bindings import Bindings, load_bindings
+from .makehuman import identity as mh_identity
+from .makehuman import objects as mh_objects
 from .meshes import Surface, add_float_attribute, add_shape_keys, add_subdivision, new_object
 from .part_tags import PART_PROPERTY
 from .warps import WARPS
 
-BUILTIN_MARK = "blurd_builtin_human"  # scene custom property: the scene holds the built-in human
+BUILTIN_MARK = "blurd_builtin_human"  # scene custom property: which built-in human the scene holds (HumanModel)
 HUMAN_COLLECTION = "BLURD_Human"
+BINDING_FILES = {HumanModel.MAKEHUMAN: Path(__file__).with_name("builtin_bindings.toml"),
+                 HumanModel.LOWPOLY: Path(__file__).with_name("lowpoly_bindings.toml")}
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,13 @@ class LightPaths:
     transmission_bounces: int = 0
     volume_bounces: int = 0
     transparent_max_bounces: int = 4
+
+
+# Strand hair needs glossy and transmission bounces or fair hair renders near-black (scene/strands/shading.py).
+# Colour factors still act only inside their part: diffuse bounces stay off, and apply_ray_visibility hides
+# every coloured part from the bounce rays of other objects.
+HAIR_LIGHT_PATHS = LightPaths(max_bounces=8, diffuse_bounces=0, glossy_bounces=4, transmission_bounces=8,
+                              transparent_max_bounces=8)
 
 
 def configure_render(scene: bpy.types.Scene, render: RenderSettings, paths: LightPaths = LightPaths()) -> None:
@@ -92,7 +109,7 @@ def add_tufts(obj: bpy.types.Object, texture: bpy.types.Texture, strength: float
 
 
 def build_human(scene: bpy.types.Scene) -> list[bpy.types.Object]:
-    """Every object of the built-in human, with materials, pass indices and the shared shape keys."""
+    """Every object of the low-poly (formula) human, with materials, pass indices and the shared shape keys."""
     coll = bpy.data.collections.new(HUMAN_COLLECTION)
     scene.collection.children.link(coll)
     mats = materials.build_all()
@@ -137,6 +154,18 @@ def build_human(scene: bpy.types.Scene) -> list[bpy.types.Object]:
     return objs
 
 
+def build_makehuman(bl_scene: bpy.types.Scene) -> dict[str, bpy.types.Object]:
+    """The MakeHuman human's objects in their collection, showing the default identity (camera framed on it)."""
+    coll = bpy.data.collections.new(HUMAN_COLLECTION)
+    bl_scene.collection.children.link(coll)
+    cache = mh_identity.new_cache(bl_scene)
+    defaults = mh_identity.Identity.from_factors(default_assignment())
+    first = cache.body(defaults.body_key, mh_identity.strand_density(bl_scene))
+    objs = mh_objects.build_objects(coll, first, bl_scene.camera)
+    mh_objects.apply_ray_visibility(objs)
+    return objs
+
+
 def build_scene(render: RenderSettings | None = None) -> bpy.types.Scene:
     """A fresh scene holding the built-in human, its worlds, camera rig and key light, at the default factors.
 
@@ -160,12 +189,18 @@ def populate_scene(bl_scene: bpy.types.Scene, render: RenderSettings | None = No
     if HUMAN_COLLECTION in bpy.data.collections or worlds.WORLD_NAME in bpy.data.worlds:
         raise SceneExistsError(f"this Blender file already holds the built-in human ({HUMAN_COLLECTION}); use that "
                                f"scene, or delete its objects, materials and the {worlds.WORLD_NAME} world first")
-    configure_render(bl_scene, render or RenderSettings())
-    build_human(bl_scene)
+    render = render or RenderSettings()
+    model = HumanModel(render.human)
     worlds.build_world(bl_scene)
     rig.build_camera(bl_scene)
     rig.build_key_light(bl_scene)
-    bl_scene[BUILTIN_MARK] = True
+    if model is HumanModel.LOWPOLY:
+        configure_render(bl_scene, render)
+        build_human(bl_scene)
+    else:
+        configure_render(bl_scene, render, HAIR_LIGHT_PATHS)
+        build_makehuman(bl_scene)
+    bl_scene[BUILTIN_MARK] = model.value
     apply_factors(bl_scene, default_assignment())
     return bl_scene
 
@@ -177,15 +212,39 @@ def apply_factors(bl_scene: bpy.types.Scene, values: Mapping[str, Any], bindings
     MissingTargetsError (listing every one) before anything in the scene changes.
     """
     complete = validate_assignment(values, complete=True)
-    (bindings or builtin_bindings()).apply(bl_scene, complete)
+    (bindings or builtin_bindings(bl_scene)).apply(bl_scene, complete)
 
 
-_BUILTIN: list[Bindings] = []
+def scene_human(bl_scene: bpy.types.Scene | None) -> HumanModel:
+    """The built-in human a scene holds (the MakeHuman one for scenes that do not say)."""
+    mark = bl_scene.get(BUILTIN_MARK) if bl_scene is not None else None
+    return HumanModel.LOWPOLY if mark == HumanModel.LOWPOLY.value else HumanModel.MAKEHUMAN
 
 
-def builtin_bindings() -> Bindings:
-    """The built-in binding file, parsed once per process."""
-    if not _BUILTIN:
-        _BUILTIN.append(load_bindings(None))
-    return _BUILTIN[0]
+@dataclass(frozen=True)
+class MakeHumanBindings(Bindings):
+    """The MakeHuman human's binding file plus its identity: age, gender, race, hair and beard style pick cached
+    geometry and strands (scene.makehuman.identity) before the file's entries set materials, visibility, camera
+    and light. Every way factors reach the scene (sweep, sidebar, operators) goes through ``apply``."""
+
+    def apply(self, bl_scene: bpy.types.Scene, values: Mapping[str, Any]) -> None:
+        canonical = validate_partial(values)
+        self.check(bl_scene)
+        if any(name in canonical for name in mh_identity.IDENTITY_FACTORS):
+            mh_identity.apply_identity(bl_scene, canonical)
+        super().apply(bl_scene, canonical)
+
+
+_BUILTIN: dict[HumanModel, Bindings] = {}
+
+
+def builtin_bindings(bl_scene: bpy.types.Scene | None = None) -> Bindings:
+    """The binding file of the built-in human ``bl_scene`` holds (default: the MakeHuman one), parsed once."""
+    model = scene_human(bl_scene)
+    if model not in _BUILTIN:
+        parsed = load_bindings(BINDING_FILES[model])
+        if model is HumanModel.MAKEHUMAN:
+            parsed = MakeHumanBindings(parsed.source, parsed.name, parsed.bindings)
+        _BUILTIN[model] = parsed
+    return _BUILTIN[model]
 

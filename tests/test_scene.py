@@ -71,11 +71,11 @@ def test_build_scene_twice_gives_the_same_scene():
 
 def test_every_part_has_objects_with_its_pass_index():
     scene = builder.build_scene(SETTINGS)
-    visible = {o.pass_index for o in scene.objects if o.type == "MESH" and not o.hide_render}
+    visible = {o.pass_index for o in scene.objects if o.type in ("MESH", "CURVES") and not o.hide_render}
     for part in parts.PARTS:
         if part.name not in ("background", "beard"):  # the default has no beard
             assert part.pass_index in visible, part.name
-    beard = bpy.data.objects["BLURD_Beard_full"]
+    beard = bpy.data.objects["BLURD_Beard"]
     assert beard.hide_render and beard.pass_index == parts.PART_BY_NAME["beard"].pass_index
 
 
@@ -92,7 +92,7 @@ def test_populate_scene_builds_into_a_new_scene_once():
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.data.scenes.new("Portrait")
     builder.populate_scene(scene, SETTINGS)
-    assert scene.camera.name == "BLURD_Camera" and "BLURD_Head" in scene.objects
+    assert scene.camera.name == "BLURD_Camera" and "BLURD_Body" in scene.objects
     assert builder.builtin_bindings().missing_targets(scene) == []
     with pytest.raises(builder.SceneExistsError, match="already holds the built-in human"):
         builder.populate_scene(bpy.data.scenes.new("Second"), SETTINGS)

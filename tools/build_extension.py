@@ -96,7 +96,20 @@ def blender_build_command() -> list[str]:
     raise SystemExit("no Blender extension builder found: put Blender 4.2+ on PATH or `pip install bpy`")
 
 
+def check_assets(root: Path = ROOT) -> None:
+    """The built-in human's converted MakeHuman file must be in place (and verify): the zip bundles it, so the
+    installed extension needs no network. Build it with scripts/setup.sh or tools/convert_makehuman.py."""
+    from blurd.scene.makehuman.assets import ASSET_PATH, MissingAssetsError, read_assets
+
+    path = root / ASSET_PATH.relative_to(ASSET_PATH.parents[2])  # the same file under the root being built
+    try:
+        read_assets(path)
+    except MissingAssetsError as exc:
+        raise SystemExit(f"cannot bundle the built-in human: {exc}") from None
+
+
 def build(output_dir: Path, split_platforms: bool = False, download: bool = True, root: Path = ROOT) -> None:
+    check_assets(root)
     if download:
         download_wheels(root)
     output_dir.mkdir(parents=True, exist_ok=True)

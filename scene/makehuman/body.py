@@ -39,7 +39,7 @@ import numpy as np
 from .assets import Assets, load_assets
 from .macro import Macro, target_weights
 
-BLINK = 0.1  # face-unit blink weight: a hint of a lowered lid, so the eyes do not stare
+BLINK = 0.2  # face-unit blink weight: a hint of a lowered lid, so the eyes do not stare
 ARM_DROP_DEGREES = 40.0  # how far the arms come down from the A-pose (about the shoulder joint)
 CHIN_VERTEX = 5296  # the front of the chin on the midline (hm08 index)
 NOSE_TIP_VERTEX = 5072  # hm08 index near the nose tip on the midline (refined by the frontmost midline vertex)
@@ -150,19 +150,21 @@ def hairline(azimuth: np.ndarray) -> np.ndarray:
     return np.radians(np.interp(deg, [0, 20, 35, 50, 65, 80, 100, 130, 180], [36, 35, 31, 28, 18, 8, 6, -18, -32]))
 
 
-def _uv_mask_weight(mask: np.ndarray, uvs: np.ndarray, faces: np.ndarray, n: int) -> np.ndarray:
-    """Per-vertex 0..1 weight sampled from a UV mask (max over the vertex's face corners)."""
-    size = mask.shape[0]
-    px = np.clip((uvs[..., 0] * size).astype(int), 0, size - 1)
-    py = np.clip((uvs[..., 1] * size).astype(int), 0, size - 1)
-    values = mask[py, px].astype(np.float32) / 255.0
+def _uv_mask_weight(mask: np.ndarray, box: np.ndarray, uvs: np.ndarray, faces: np.ndarray, n: int) -> np.ndarray:
+    """Per-vertex 0..1 weight sampled from a cropped UV mask (max over the vertex's face corners)."""
+    h, w = mask.shape
+    px = np.rint((uvs[..., 0] - box[0]) / (box[2] - box[0]) * w).astype(int)
+    py = np.rint((uvs[..., 1] - box[1]) / (box[3] - box[1]) * h).astype(int)
+    inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+    values = np.where(inside, mask[np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)], 0).astype(np.float32) / 255.0
     out = np.zeros(n, np.float32)
     np.maximum.at(out, faces.ravel(), values.ravel())
     return out
 
 
 def _regions(verts: np.ndarray, normals: np.ndarray, body_idx: np.ndarray, landmarks: dict[str, np.ndarray],
-             uvs: np.ndarray, faces: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+             uvs: np.ndarray, faces: np.ndarray, masks: dict[str, np.ndarray], box: np.ndarray
+             ) -> dict[str, np.ndarray]:
     n = len(verts)
     on_body = np.zeros(n, bool)
     on_body[body_idx] = True
@@ -179,8 +181,8 @@ def _regions(verts: np.ndarray, normals: np.ndarray, body_idx: np.ndarray, landm
         along = _smoothstep(-0.026, -0.018, dx) * _smoothstep(0.03, 0.02, dx)
         across = np.exp(-(((verts[:, 2] - arc) / 0.0045) ** 2))
         brows[key] = (along * across * front * on_body).astype(np.float32)
-    lips = _uv_mask_weight(masks["lips"], uvs, faces, n) * on_body
-    eyelids = _uv_mask_weight(masks["eyelids"], uvs, faces, n) * on_body
+    lips = _uv_mask_weight(masks["lips"], box, uvs, faces, n) * on_body
+    eyelids = _uv_mask_weight(masks["eyelids"], box, uvs, faces, n) * on_body
     nose_bottom = landmarks["nose_tip"][2] - 0.012
     height = verts[:, 2] + 0.25 * np.abs(verts[:, 0] - eyes[0])  # the cheek line rises toward the ears
     below_cheek = _smoothstep(nose_bottom + 0.012, nose_bottom - 0.004, height)
@@ -243,7 +245,7 @@ def build_body(age: float, gender: str, race: str) -> Body:
     face_sets = {GROUP_NAMES[n]: np.flatnonzero(assets.face_group == i) for i, n in enumerate(names_in)}
     normals = vertex_normals(verts, faces)
     landmarks, eye_radius = _landmarks(verts, groups, assets.groups, full)
-    regions = _regions(verts, normals, groups["body"], landmarks, uvs, faces, assets.masks)
+    regions = _regions(verts, normals, groups["body"], landmarks, uvs, faces, assets.masks, assets.mask_box)
     body = Body(float(age), gender, race, verts, normals, faces, uvs, assets.face_group, group_names, groups,
                 face_sets, landmarks, eye_radius, regions)
     for array in (verts, normals, faces, uvs, *groups.values(), *face_sets.values(), *landmarks.values(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...factors.errors import BlurdError
+from ...factors.errors import FactorError
 
 MIN_AGE, MAX_AGE = 18.0, 90.0
 # MakeHuman has no "hispanic" macro: a documented blend of the three it has
@@ -22,7 +22,7 @@ RACE_BLENDS: dict[str, dict[str, float]] = {
 GENDERS = {"male": 1.0, "female": 0.0}
 
 
-class IdentityError(BlurdError):
+class IdentityError(FactorError):
     """An age, gender or race the MakeHuman body cannot make."""
 
 
