@@ -1,9 +1,9 @@
 """The contact sheet: rgb thumbnails of a dataset's samples, each labelled with the factors that vary on the sheet.
 
-A label lists first the factors in which its sample differs from most of the sheet (the factor a one-factor
-change changed), then the other factors that vary across the sheet (swept ones in sweep order), so the factor that
-tells two thumbnails apart is never hidden behind "(+N more)". Pure Pillow (no bpy), so it can be rebuilt for any
-dataset folder.
+A label lists first the factors in which its sample differs from the value most of the sheet shares (the factor a
+one-factor change changed), then the other factors that vary across the sheet (swept ones in sweep order; a full
+grid, where no value has a majority, keeps that order on every thumbnail), so the factor that tells two thumbnails
+apart is never hidden behind "(+N more)". Pure Pillow (no bpy), so it can be rebuilt for any dataset folder.
 """
 
 from __future__ import annotations
@@ -34,12 +34,16 @@ def varying_factors(samples: Sequence[Sample], swept: Sequence[str] = ()) -> lis
 
 def label_lines(sample: Sample, swept: Sequence[str], sheet: Sequence[Sample] = ()) -> list[str]:
     """``factor=value`` lines for one thumbnail, at most MAX_LABEL_LINES: first the factors in which ``sample``
-    differs from the sheet's most common value, then the rest of the factors that vary across ``sheet`` (every
+    differs from the value most of the sheet shares, then the rest of the factors that vary across ``sheet`` (every
     swept factor when no sheet is given); the sample id when nothing varies."""
     sheet = list(sheet) or [sample]
     varying = varying_factors(sheet, swept) if len(sheet) > 1 else list(swept)
-    common = {name: Counter(repr(s.factors.get(name)) for s in sheet).most_common(1)[0][0] for name in varying}
-    distinct = [n for n in varying if repr(sample.factors.get(n)) != common[n]]
+    majority = {}  # factor -> the value most of the sheet shares (none in a full grid: the sweep order stays)
+    for name in varying:
+        value, count = Counter(repr(s.factors.get(name)) for s in sheet).most_common(1)[0]
+        if count * 2 > len(sheet):
+            majority[name] = value
+    distinct = [n for n in varying if n in majority and repr(sample.factors.get(n)) != majority[n]]
     ordered = distinct + [n for n in varying if n not in distinct]
     lines = [f"{name}={sample.factors[name]}" for name in ordered if name in sample.factors] or [sample.id]
     if len(lines) > MAX_LABEL_LINES:
