@@ -38,7 +38,7 @@ from ..factors.grid import Grid, Rule
 from ..factors.ids import DEFAULT_SEED_FROM, SEED_PER_SAMPLE
 from ..factors.schema import FACTOR_NAMES, Value
 from ..factors.validate import canonical_value, validate_assignment
-from .settings import Device, OutputSettings, RenderSettings
+from .settings import Device, HumanModel, OutputSettings, RenderSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ RENDER_FIELDS: Mapping[str, Field] = MappingProxyType({
     "threads": IntField(0, 1024, "render threads; 0 = all cores"),
     "palette_cells": IntField(1, 256, "spatial palette cells along the short side"),
     "transparent_background": BoolField("render the background transparent"),
+    "human": ChoiceField(HumanModel, "built-in human: makehuman (realistic) or lowpoly (the paper's ablation)"),
 })
 RENDER_FIELDS_NOT_IN_FILE: tuple[str, ...] = ()
 
