@@ -90,9 +90,6 @@ class FactorChange:
     before: Any
     after: Any
 
-    def text(self) -> str:
-        return f"{self.factor}: {self.before} -> {self.after}"
-
 
 @dataclass
 class CheckSheet:
