@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from blurd.dataset import layout
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 3.0
 COLOURS = ["red", "blue", "black", "green", "yellow", "orange", "cyan", "violet"]
@@ -79,7 +81,7 @@ def main() -> int:
         print(f"  {unit:>4}: warm sweep {warm_per:.2f} s per sample, fresh process per sample {cold_per:.2f} s, "
               f"ratio {ratio:.2f}x (target >= {TARGET:.0f}x: {'met' if ratio >= TARGET else 'NOT met'})")
     # Inside the warm sweep, without its one-time start (Python, bpy import, scene build): the manifest's timings.
-    rows = [json.loads(line) for line in (work / "warm" / "manifest.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (work / "warm" / layout.MANIFEST).read_text().splitlines()]
     steady = sum(row["render_s"] + row["post_s"] for row in rows) / len(rows)
     cold_wall = sum(run[0] for run in cold_runs) / args.samples
     print(f"  wall, steady state (manifest render_s + post_s, startup excluded): {steady:.2f} s per sample, "
