@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from .errors import WorkerStartError
 from .progress import Bars, RunSummary
 
 RENDER_DEPTH = 2  # samples queued on each render worker, so it never waits for the driver
+SCAN_AHEAD = 10_000  # complete samples looked at before the pools start, to see which stages have work
+BACKLOG_BATCHES = 4  # batches queued per worker of a later stage before the plan is read further
 EMBED_BATCH = 32
 START_TIMEOUT_S = 900.0  # a pool that is not up by then lacks free resources (or a model takes that long to load)
 WAIT_S = 0.5
@@ -112,6 +114,9 @@ class Pipeline:
         self.bars = Bars(list(self.pools), config.progress_bar)
         self.embeddings: dict[str, dict[str, tuple[int, int, list[float]]]] = {}
         self.known_embeddings: dict[str, dict[str, tuple[int, int]]] = {}
+        self._plan: Iterator[Sample] = iter(())
+        self._plan_done = False
+        self.started = {stage: False for stage in Stage}
 
     def _wanted(self, stage: Stage) -> bool:
         return {Stage.RENDER: True, Stage.DIFFUSE: bool(self.config.modes),
@@ -149,18 +154,36 @@ class Pipeline:
         if config.embed_model is not None:
             self.known_embeddings = _cached_stamps(self.out, config.embed_model_key,
                                                    [RENDER_SOURCE, *config.modes])
-        planned = 0
-        for sample in sweep.plan_samples(config.grid, config.shard, config.limit):
-            planned += 1
-            folder = layout.sample_dir(self.out, sample.id)
-            if is_complete(folder):
-                self.manifest.append(sweep.complete_sample_row(self.out, sample))  # no-op unless killed before it
-                self.summary.stages[Stage.RENDER].skipped += 1
-                self._after_render(sample)
+        self._plan = sweep.plan_samples(config.grid, config.shard, config.limit)
+        self.bars.add_total(Stage.RENDER, sweep.planned_count(config.grid, config.shard, config.limit) or 0)
+        self._read_plan(1, scan_limit=SCAN_AHEAD)  # enough to know which stages have work
+
+    def _read_plan(self, want: int, scan_limit: int | None = None) -> None:
+        """Read the plan lazily until ``want`` renders are queued, the plan ends, or the later stages are backed
+        up (memory stays bounded on a million-sample grid); complete samples go on to the later stages at once."""
+        looked = 0
+        queue = self.queues[Stage.RENDER]
+        while len(queue) < want and not self._plan_done and not self._backed_up():
+            if scan_limit is not None and looked >= scan_limit:
+                return
+            sample = next(self._plan, None)
+            if sample is None:
+                self._plan_done = True
+                return
+            looked += 1
+            self.summary.planned += 1
+            if is_complete(layout.sample_dir(self.out, sample.id)):
+                self._already_rendered(sample)
             else:
-                self.queues[Stage.RENDER].append(Item(sample, sample.id))
-        self.summary.planned = planned
-        self.bars.add_total(Stage.RENDER, len(self.queues[Stage.RENDER]))
+                queue.append(Item(sample, sample.id))
+
+    def _backed_up(self) -> bool:
+        """Whether a later stage has enough queued that reading further ahead of it would only cost memory."""
+        for stage, batch in ((Stage.DIFFUSE, self.config.batch_size), (Stage.EMBED, EMBED_BATCH)):
+            pool = self.pools.get(stage)
+            if pool is not None and len(self.queues[stage]) >= BACKLOG_BATCHES * batch * pool.count:
+                return True
+        return False
 
     def _after_render(self, sample: Sample) -> None:
         """Queue a complete sample's diffusion jobs and embeddings (those not done by an earlier run)."""
@@ -210,8 +233,11 @@ class Pipeline:
 
     def _start_pools(self) -> None:
         """Start every needed pool at once and wait until each worker is up (scene built, model found)."""
-        needed = [s for s in self.pools if self.queues[s] or s is not Stage.RENDER and self.queues[Stage.RENDER]]
+        work = {stage: bool(self.queues[stage]) or not self._plan_done for stage in Stage}
+        needed = [s for s in self.pools if work[s] or s is not Stage.RENDER and work[Stage.RENDER]
+                  or s is Stage.EMBED and work[Stage.DIFFUSE]]
         self.summary.unstarted = {stage for stage in self.pools if stage not in needed}  # nothing to do there
+        self.started = {stage: stage in needed for stage in Stage}
         handles = [(stage, self._actor_class(stage).remote(*self._actor_arguments(stage)))
                    for stage in needed for _ in range(self.pools[stage].count)]
         for stage, handle, pid in zip([s for s, _ in handles], [h for _, h in handles],
@@ -253,6 +279,9 @@ class Pipeline:
     # -- dispatch -----------------------------------------------------------------------------------------------
     def _dispatch(self) -> bool:
         """Hand queued items to free workers; False when there is nothing left to do at all."""
+        render_workers = self.workers[Stage.RENDER]
+        if render_workers or self.started[Stage.RENDER]:  # no worker left: read on, to report each sample failed
+            self._read_plan(sum(RENDER_DEPTH - len(w.tasks) for w in render_workers) if render_workers else 1)
         for stage in self.pools:
             queue = self.queues[stage]
             if queue and not self.workers[stage]:
@@ -262,7 +291,7 @@ class Pipeline:
                 limit = RENDER_DEPTH if stage is Stage.RENDER else 1
                 while queue and len(worker.tasks) < limit:
                     self._submit(worker, self._take(stage))
-        return any(self.queues[s] for s in self.pools)
+        return any(self.queues[s] for s in self.pools) or not self._plan_done
 
     def _take(self, stage: Stage) -> list[Item]:
         queue = self.queues[stage]
