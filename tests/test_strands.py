@@ -90,6 +90,17 @@ def test_face_hair_lies_on_the_face(grown, head, body):
     assert grown[StrandPart.EYELASHES].part.value == "eyes"
 
 
+@pytest.mark.parametrize("identity", [(30.0, "female", "asian"), (70.0, "male", "african")])
+def test_every_identity_grows_every_style(grown, identity):
+    """The regions and the envelope come from each body: other shapes grow the same styles just as fully."""
+    other = build_body(*identity)
+    head = growth.prepare(other)
+    for kind, strands in grown.items():
+        mine = growth.grow(kind, other, DENSITY, SEED, head=head)
+        assert mine.count >= 0.95 * strands.count, (identity, kind)
+        assert np.isfinite(mine.points).all()
+
+
 def test_deterministic_for_a_seed(body, head):
     for kind in (HairStyle.AFRO_DREADS, BeardStyle.FULL_BEARD):
         a = growth.grow(kind, body, DENSITY, SEED, head=head)

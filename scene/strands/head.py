@@ -212,3 +212,54 @@ def envelope(skin: Skin, centre: Array, fallback: float, samples_per_tri: int = 
         table[row] = np.where(table[row] > 0, table[row], table[row + 1])
     table[table == 0] = fallback
     return Envelope(np.asarray(centre, dtype=np.float64), table)
+
+
+@dataclass(frozen=True)
+class Head:
+    """Everything growth reads from one body, computed once per body."""
+
+    frame: HeadFrame
+    skin: Skin
+    envelope: Envelope  # seen from the cranium's centre: scalp hair
+    jaw: Envelope  # seen from behind the mouth: the beard, whose underside the cranium's centre sees edge-on
+    shoulders: Array  # (SH_CELLS, SH_CELLS) top of the body below the chin per 1-cm cell round the neck (metres)
+
+    def shoulder_height(self, p: Array) -> Array:
+        """Height of the neck and shoulders' top surface under each point (-inf off the grid)."""
+        p = np.nan_to_num(p, nan=1e3)  # dropped strands read as off the grid
+        i = np.floor((p[..., 0] - self.frame.centre[0]) / SH_CELL + SH_CELLS / 2).astype(int)
+        j = np.floor((p[..., 1] - self.frame.centre[1]) / SH_CELL + SH_CELLS / 2).astype(int)
+        inside = (i >= 0) & (i < SH_CELLS) & (j >= 0) & (j < SH_CELLS)
+        return np.where(inside, self.shoulders[i.clip(0, SH_CELLS - 1), j.clip(0, SH_CELLS - 1)], -np.inf)
+
+
+def prepare(body: BodyLike) -> Head:
+    """The head of ``body`` as growth needs it (a few tens of milliseconds)."""
+    frame = head_frame(body)
+    skin = head_skin(body, frame)
+    jaw_centre = np.array([frame.centre[0], frame.centre[1], frame.mouth[2] + 0.01])
+    return Head(frame, skin, envelope(skin, frame.centre, frame.radius), envelope(skin, jaw_centre, frame.radius),
+                _shoulders(body, frame))
+
+
+SH_CELL = 0.01
+SH_CELLS = 48
+
+
+def _shoulders(body: BodyLike, frame: HeadFrame) -> Array:
+    """A height field of the body's top surface below the chin (neck, trapezius, shoulders), 1-cm cells."""
+    v = np.asarray(body.verts, dtype=np.float64)[np.asarray(body.groups["body"])]
+    v = v[v[:, 2] < frame.chin_z]
+    i = np.floor((v[:, 0] - frame.centre[0]) / SH_CELL + SH_CELLS / 2).astype(int)
+    j = np.floor((v[:, 1] - frame.centre[1]) / SH_CELL + SH_CELLS / 2).astype(int)
+    ok = (i >= 0) & (i < SH_CELLS) & (j >= 0) & (j < SH_CELLS)
+    field = np.full((SH_CELLS, SH_CELLS), -np.inf)
+    np.maximum.at(field, (i[ok], j[ok]), v[ok, 2])
+    for _ in range(2):  # close gaps between vertices
+        grown = field.copy()
+        grown[1:] = np.maximum(grown[1:], field[:-1])
+        grown[:-1] = np.maximum(grown[:-1], field[1:])
+        grown[:, 1:] = np.maximum(grown[:, 1:], field[:, :-1])
+        grown[:, :-1] = np.maximum(grown[:, :-1], field[:, 1:])
+        field = grown
+    return field

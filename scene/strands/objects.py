@@ -6,9 +6,9 @@ import bpy
 import numpy as np
 
 from ...factors.parts import PART_BY_NAME
-from .growth import Strands
+from .engine import Strands
 
-PART_PROPERTY = "blurd_part"  # custom property: the mask part an object belongs to (factors/layout.py PARTS)
+PART_PROPERTY = "blurd_part"  # custom property: the mask part an object belongs to (factors/parts.py PARTS)
 
 
 def make_hair_object(name: str, strands: Strands, material: bpy.types.Material | None,

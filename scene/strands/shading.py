@@ -16,6 +16,7 @@ from .palette import KNOBS, NATURAL
 from .styles import StrandPart
 
 GROUP_NAME = "BLURD_HairShading"
+DYE_GAMMA = 2.0  # see shading_group: keeps dyed hair the colour its factor names
 
 # What hair needs from the scene's light paths (Cycles): light reaches inner strands and leaves fair hair only by
 # passing through other strands (transmission) and reflecting off them (glossy); direct light alone leaves grey and
@@ -57,7 +58,13 @@ def shading_group() -> bpy.types.ShaderNodeTree:
     natural.inputs["Random Color"].default_value = 0.15
     links.new(inp.outputs["Melanin"], natural.inputs["Melanin"])
     links.new(inp.outputs["Redness"], natural.inputs["Melanin Redness"])
-    links.new(inp.outputs["Colour"], dyed.inputs["Color"])
+    # The BSDF's direct colouring aims the colour at the light scattered many times among strands; the white
+    # primary reflection on top washes it out (a red dye rendered pink: (1, .33, .33) for (1, .06, .06) in linear
+    # light). Squaring the colour first brings it back to (1, .15, .15), blue (.14, .24, 1) for (.06, .19, 1).
+    saturate = nodes.new("ShaderNodeGamma")
+    saturate.inputs["Gamma"].default_value = DYE_GAMMA
+    links.new(inp.outputs["Colour"], saturate.inputs["Color"])
+    links.new(saturate.outputs["Color"], dyed.inputs["Color"])
     mix = nodes.new("ShaderNodeMixShader")
     links.new(inp.outputs["Dye"], mix.inputs["Fac"])
     links.new(natural.outputs[0], mix.inputs[1])
