@@ -1,11 +1,12 @@
 """Slurm array tasks: each task of `sbatch --array` sweeps the shard its SLURM_ARRAY_* variables name, and the
-tasks together cover the grid exactly once (through batch.py, with the built-in human at 32 px)."""
+tasks together cover the grid exactly once (through batch.py, with the tiny sphere scene at 32 px)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import tiny_scene
 
 from blurd import batch
 from blurd.dataset import layout
@@ -55,7 +56,8 @@ def test_array_tasks_through_batch_py_cover_the_grid_exactly_once(tmp_path, monk
             monkeypatch.setenv(name, value)
         _, run_config = cli.parse_arguments(["--preset", str(preset), "--out", str(out)])
         assert run_config.shard == (task - 1, 3)  # the Ray engine reads the same variables
-        assert batch.main(["batch.py", "--preset", str(preset), "--out", str(out), "--no-progress"]) == 0
+        assert batch.main(["batch.py", "--preset", str(preset), "--out", str(out), "--no-progress"],
+                          build_scene=tiny_scene.build_scene, apply_factors=tiny_scene.apply_factors) == 0
 
     grid_ids = sorted(s.id for s in Grid(sweep={"hair_color": ["red", "blue", "green"], "camera_angle": [0, 15]}))
     rows = [json.loads(line)["id"] for line in (out / layout.MANIFEST).read_text().splitlines()]
