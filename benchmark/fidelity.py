@@ -265,3 +265,26 @@ def write_figure(report: FidelityReport, path: Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return path
+
+
+# ------------------------------------------------------------------------------------------ controlled colour pairs
+
+# Every colour factor with two clearly different values; make-up starts from a colour, so both renders paint it.
+COLOUR_PAIRS: Mapping[str, tuple[str, str]] = {
+    "hair_color": ("black", "yellow"), "beard_color": ("black", "white"), "eye_color": ("brown", "blue"),
+    "eyebrow_color": ("black", "blonde"), "shirt_color": ("white", "red"), "tie_color": ("blue", "yellow"),
+    "eyeshadow_color": ("violet", "green"), "eyeliner_color": ("black", "white"), "lipstick_color": ("red", "blue"),
+}
+# The person every pair starts from: a beard to colour and make-up on, so every colour factor has something to paint
+# and the pairs of all factors under one set of conditions share one base render.
+PAIR_BASE: Mapping[str, object] = {"beard_style": "full_beard", **{f: v[0] for f, v in COLOUR_PAIRS.items()}}
+
+
+def pair_preset(factor: str, conditions: Mapping[str, object], render: Mapping[str, object],
+                name: str = "fidelity pair") -> dict:
+    """The data of a preset that sweeps ``factor`` over its two ``COLOUR_PAIRS`` values under fixed ``conditions``
+    (camera, world, lens ...): the controlled pair a user gets from ``batch.py``, with the default seed policy."""
+    fixed = {**PAIR_BASE, **conditions}
+    fixed.pop(factor, None)
+    return {"format": 1, "name": name, "factors": fixed, "grid": {"sweep": {factor: list(COLOUR_PAIRS[factor])}},
+            "render": dict(render), "output": {"contact_sheet": False}}
