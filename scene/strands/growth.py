@@ -77,13 +77,13 @@ def bald_top(head: Head, rng: np.random.Generator, density: float) -> Strands:
 
     def region(q: Array) -> Array:
         e, a, _ = f.spherical(q)
-        upper = np.radians(np.interp(np.degrees(np.abs(a)), [0, 60, 90, 130, 180], [-30, 4, 14, 18, 16]))
+        upper = np.radians(np.interp(np.degrees(np.abs(a)), [0, 40, 55, 90, 130, 180], [-30, -30, 10, 19, 22, 20]))
         return scalp(f, q) * smoothstep(upper + np.radians(3), upper - np.radians(3), e)
 
     p, nrm = roots(head, rng, region, count(30000, density))
-    lengths = rng.uniform(0.012, 0.022, len(p))
-    g = Growth(tangent(DOWN * 0.7 + BACK * 0.5, nrm), lift=0.4, gravity=0.4, stiffness=0.55,
-               clearance=rng.uniform(0.001, 0.004, len(p)), wiggle=0.08)
+    lengths = rng.uniform(0.015, 0.028, len(p))
+    g = Growth(tangent(DOWN * 0.7 + BACK * 0.5, nrm), lift=0.55, gravity=0.35, stiffness=0.6,
+               clearance=rng.uniform(0.001, 0.007, len(p)), wiggle=0.1)
     pts = clump(grow_strands(head, rng, p, nrm, lengths, 5, g), 0.006, 0.3, rng)
     return finish(StrandPart.HAIR, pts, 0.00004, density)
 
@@ -103,14 +103,15 @@ def undercut(head: Head, rng: np.random.Generator, density: float) -> Strands:
     side_pts = grow_strands(head, rng, sides, s_nrm, lengths, 3, g)
     top, t_nrm = roots(head, rng, lambda q: scalp(f, q) * (f.spherical(q)[0] > line(q)), count(35000, density))
     e, a, _ = f.spherical(top)
-    front = smoothstep(np.radians(60), np.radians(25), e) * smoothstep(np.radians(50), 0, np.abs(a))
+    front = smoothstep(np.radians(60), np.radians(25), e) * smoothstep(np.radians(35), 0, np.abs(a))
     inner = smoothstep(line(top), line(top) + np.radians(18), e)  # thinner layers toward the clipped edge
-    lengths = rng.uniform(0.08, 0.11, len(top)) * (0.75 + 0.25 * front)
+    back = smoothstep(np.radians(70), np.radians(150), np.abs(a))  # shorter toward the crown: no tail behind
+    lengths = rng.uniform(0.08, 0.11, len(top)) * (0.75 + 0.25 * front) * (1.0 - 0.55 * back)
     toward_mid = -np.sign(top[:, 0] - f.centre[0])[:, None] * np.array([0.25, 0.0, 0.0])
     comb = tangent(BACK * 1.0 + DOWN * 0.1 + toward_mid, t_nrm)
-    g = Growth(comb, lift=0.25 + 0.6 * front, gravity=0.12, stiffness=0.7,
-               clearance=rng.uniform(0.003, 0.024, len(top)) * (0.3 + 0.7 * inner), wiggle=0.03)
-    top_pts = clump(grow_strands(head, rng, top, t_nrm, lengths, 10, g), 0.01, 0.45, rng)
+    g = Growth(comb, lift=0.2 + 0.6 * front, gravity=0.35, stiffness=0.7,
+               clearance=rng.uniform(0.003, 0.022, len(top)) * (0.3 + 0.7 * inner), wiggle=0.02)
+    top_pts = clump(grow_strands(head, rng, top, t_nrm, lengths, 10, g), 0.01, 0.25, rng)
     top_pts = head.envelope.push_out(top_pts, 0.001)
     side = finish(StrandPart.HAIR, side_pts, 0.00004, density, tip=0.5)
     upper = finish(StrandPart.HAIR, top_pts, 0.00004, density)
@@ -206,7 +207,9 @@ LASH_GROUPS = (("eyelashes_upper_l", "eye_l", 1.0), ("eyelashes_lower_l", "eye_l
 def eyelashes(body: BodyLike, rng: np.random.Generator, density: float) -> Strands:
     """Short curved strands from the lid edge of MakeHuman's eyelash helpers (upper longer, curling up).
 
-    The root edge is the helper's ring nearest the eye; each strand leaves it toward the helper's outer ring."""
+    The root edge is the helper's ring nearest the eye; each strand leaves it outward from the eye, tilted toward
+    the front, and curls up (upper lid) or down (lower lid). Rendered as strands, not the helper's solid strip,
+    which reads as eyeliner."""
     verts = np.asarray(body.verts, dtype=np.float64)
     out = []
     for group, eye_name, up in LASH_GROUPS:
@@ -217,20 +220,20 @@ def eyelashes(body: BodyLike, rng: np.random.Generator, density: float) -> Stran
         dist = np.linalg.norm(v - eye, axis=1)
         inner = v[dist < dist.min() + 0.35 * (dist.max() - dist.min())]
         inner = inner[np.argsort(inner[:, 0])]
-        n = count(90 if up > 0 else 45, density, least=24)
+        n = count(110 if up > 0 else 45, density, least=24)
         s = np.sort(rng.random(n)) * (len(inner) - 1)
         lo = np.floor(s).astype(int)
         hi = np.minimum(lo + 1, len(inner) - 1)
         roots = inner[lo] + (inner[hi] - inner[lo]) * (s - lo)[:, None]
         out_dir = normalize(roots - eye)
         out_dir = normalize(out_dir + np.array([0.0, -0.6, 0.0]))
-        length = (0.009 if up > 0 else 0.005) * rng.uniform(0.7, 1.0, n)
+        length = (0.0105 if up > 0 else 0.005) * rng.uniform(0.7, 1.0, n)
         mid = np.abs(np.linspace(-1, 1, n))
         length *= 1.0 - 0.45 * mid ** 2  # shorter toward the corners
         t = np.linspace(0, 1, 5)[None, :, None]
-        curve = out_dir[:, None, :] * t + np.array([0.0, 0.0, up])[None, None, :] * (t ** 2) * 0.7
+        curve = out_dir[:, None, :] * t + np.array([0.0, 0.0, up])[None, None, :] * (t ** 2) * 0.9
         pts = roots[:, None, :] + curve * length[:, None, None]
-        out.append(finish(StrandPart.EYELASHES, pts, 0.00005, density, tip=0.3))
+        out.append(finish(StrandPart.EYELASHES, pts, 0.00006, density, tip=0.3))
     return join(*out)
 
 
