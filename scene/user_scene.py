@@ -48,12 +48,16 @@ def sweep_scene(blend: Path | None, bindings: Bindings | None) -> SceneSource:
     """The scene to sweep and its bindings (``bindings`` = the already loaded ``--bindings`` file, or None).
 
     Opens ``blend`` when given; otherwise a .blend Blender opened (``blender -b rig.blend -P batch.py``) is used as it
-    is. Without either, the built-in human is built (with ``bindings`` instead of its own, when given).
+    is. Without either, the built-in human is built (and a ``--bindings`` file, meant for a rig, is refused).
     """
     if blend is not None:
         open_blend(blend)
     if not bpy.data.filepath:
-        return SceneSource(None, bindings)
+        if bindings is not None:
+            raise UnboundSceneError(f"--bindings {bindings.source} needs your character's .blend: add --blend "
+                                    f"rig.blend (or run blender -b rig.blend -P batch.py); the built-in human has its "
+                                    f"own bindings")
+        return SceneSource(None, None)
     scene = bpy.context.scene
     name = Path(bpy.data.filepath).name
     if bindings is None:

@@ -141,7 +141,8 @@ def test_a_rig_without_part_tags_renders_with_a_warning_about_its_empty_masks(ri
 
 
 @pytest.mark.parametrize("case", ["unbound blend", "unbound opened blend", "missing blend", "bad binding file",
-                                  "binding file for another rig", "part tag naming no part"])
+                                  "binding file for another rig", "part tag naming no part",
+                                  "bindings without a blend"])
 def test_a_scene_the_factors_cannot_drive_is_refused_before_any_work(rig_files, tmp_path, case):
     out = tmp_path / "out"
     common = ["--preset", str(rig_files["preset"]), "--out", str(out), "--no-progress"]
@@ -161,9 +162,11 @@ def test_a_scene_the_factors_cannot_drive_is_refused_before_any_work(rig_files, 
         done = run("batch.py", "--blend", str(rig_files["blend"]), "--bindings",
                    str(ROOT / "scene" / "builtin_bindings.toml"), *common)
         expected = 'missing from the scene'
-    else:
+    elif case == "part tag naming no part":
         done = run("batch.py", "--blend", str(rig_files["bad_tag"]), *common)
         expected = "blurd_part = 'hat', which is not a part"
+    else:
+        done, expected = run("batch.py", "--bindings", str(rig_files["toml"]), *common), "needs your character's"
     assert done.returncode == 2, (case, done.stdout[-1500:], done.stderr[-1500:])
     assert expected in done.stderr, (case, done.stderr[-1500:])
     assert "Traceback" not in done.stderr
