@@ -21,10 +21,14 @@ the target GPU by benchmarks/gpu_throughput.py (--sd-seconds; bpy has no wheel f
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import ray
@@ -46,18 +50,26 @@ def grid(count: int) -> Grid:
     return Grid(sweep={"hair_color": COLOURS, "camera_angle": ANGLES}, samples=count, seed=3)
 
 
-def local_rate(render: RenderSettings, output: OutputSettings, count: int, out: Path) -> float:
-    """Samples per second of the local sweep engine, scene prebuilt (the timed loop is render + write only)."""
+@dataclass(frozen=True)
+class Rate:
+    """One timed run: samples per wall-clock second, and CPU seconds per sample (steadier on a loaded machine)."""
+
+    per_second: float
+    cpu_per_sample: float
+
+
+def local_rate(render: RenderSettings, output: OutputSettings, count: int, out: Path) -> Rate:
+    """The local sweep engine in this process, scene prebuilt (the timed loop is render + write only)."""
     config = sweep.SweepConfig(out=out, grid=grid(count), render=render, output=output, progress_bar=False)
     runner = sweep.Sweep(config, scene=builder.build_scene(render))
     runner.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     while not runner.done:
         runner.step()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     summary = runner.finish()
     assert summary.rendered == count, summary.text()
-    return count / seconds
+    return Rate(count / seconds, cpu / count)
 
 
 def one_render_seconds(size: int, cycles_samples: int, out: Path) -> float:
@@ -74,19 +86,43 @@ def one_render_seconds(size: int, cycles_samples: int, out: Path) -> float:
     return seconds
 
 
-def ray_rate(render: RenderSettings, output: OutputSettings, count: int, out: Path, workers: int) -> float:
-    """Samples per second of the Ray pipeline's render stage with ``workers`` render workers."""
+def in_fresh_process(args: argparse.Namespace, kind: str, out: Path) -> Rate | float:
+    """A local measurement in a new Python process (this script with --child): the local sweep runs as batch.py
+    would, without this process's Ray driver threads counted in its CPU time."""
+    command = [sys.executable, __file__, "--child", kind, "--child-out", str(out), "--samples", str(args.samples),
+               "--size", str(args.size), "--cycles-samples", str(args.cycles_samples), "--projection-size",
+               str(args.projection_size), "--projection-cycles-samples", str(args.projection_cycles_samples)]
+    line = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    values = json.loads(line)
+    return Rate(**values) if kind == "local" else float(values)
+
+
+def child(args: argparse.Namespace, render: RenderSettings, output: OutputSettings) -> int:
+    if args.child == "local":
+        rate = local_rate(render, output, args.samples, args.child_out)
+        print(json.dumps({"per_second": rate.per_second, "cpu_per_sample": rate.cpu_per_sample}))
+    else:
+        print(json.dumps(one_render_seconds(args.projection_size, args.projection_cycles_samples, args.child_out)))
+    return 0
+
+
+def ray_rate(render: RenderSettings, output: OutputSettings, count: int, out: Path, workers: int) -> Rate:
+    """The Ray pipeline's render stage with ``workers`` render workers; CPU = the workers' CPU on the samples plus
+    all of the driver's (Ray's own daemons, idle between calls, are left out)."""
     config = RunConfig(out=out, grid=grid(count), render=render, output=output, progress_bar=False)
     pools = {Stage.RENDER: Pool(Stage.RENDER, workers, 1.0, 0.0)}
+    cpu = time.process_time()
     summary = Pipeline(config, pools).run()
+    driver_cpu = time.process_time() - cpu
     stats = summary.stages[Stage.RENDER]
     assert stats.done == count, summary.text()
-    return stats.per_second
+    return Rate(stats.per_second, (stats.cpu_seconds + driver_cpu) / count)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--cycles-samples", type=int, default=16)
     parser.add_argument("--sd-seconds", type=float, default=None,
@@ -95,31 +131,43 @@ def main() -> int:
     parser.add_argument("--gpus", default="1,8,64", help="GPU counts to project for")
     parser.add_argument("--projection-size", type=int, default=512, help="render size the projection assumes")
     parser.add_argument("--projection-cycles-samples", type=int, default=32)
+    parser.add_argument("--child", choices=["local", "big"], help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     render = RenderSettings(resolution=(args.size, args.size), samples=args.cycles_samples, denoise=False, threads=1)
     output = OutputSettings(contact_sheet=False)
-    load_before = os.getloadavg()
+    if args.child:
+        return child(args, render, output)
+    loads = [os.getloadavg()[0]]
+    runs: dict[str, list[Rate]] = {"local": [], "ray-1": [], "ray-2": []}
     with tempfile.TemporaryDirectory(prefix="blurd-scale-out-") as scratch:
         work = Path(scratch)
-        local = local_rate(render, output, args.samples, work / "local")
-        big = one_render_seconds(args.projection_size, args.projection_cycles_samples, work / "big")
         ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         try:
-            one = ray_rate(render, output, args.samples, work / "ray1", 1)
-            two = ray_rate(render, output, args.samples, work / "ray2", 2)
+            for k in range(args.repeats):  # interleaved, so a change in the machine's load hits every kind alike
+                runs["local"].append(in_fresh_process(args, "local", work / f"local{k}"))
+                runs["ray-1"].append(ray_rate(render, output, args.samples, work / f"ray1-{k}", 1))
+                runs["ray-2"].append(ray_rate(render, output, args.samples, work / f"ray2-{k}", 2))
+                loads.append(os.getloadavg()[0])
         finally:
             ray.shutdown()
-    load_after = os.getloadavg()
-    speedup, overhead = two / one, local / one
+        big = in_fresh_process(args, "big", work / "big")
+    rate = {kind: statistics.median(r.per_second for r in rates) for kind, rates in runs.items()}
+    cpu = {kind: statistics.median(r.cpu_per_sample for r in rates) for kind, rates in runs.items()}
+    speedup, overhead, cpu_overhead = rate["ray-2"] / rate["ray-1"], rate["local"] / rate["ray-1"], \
+        cpu["ray-1"] / cpu["local"]
     print(f"scale-out: built-in human, {args.size}x{args.size}, {args.cycles_samples} Cycles samples, 1 thread per "
-          f"worker, {args.samples} samples per run; {os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, "
-          f"{load_after[0]:.1f} after")
-    print(f"  local sweep  {local:.3f} samples/s ({1 / local:.2f} s per sample)")
-    print(f"  ray, 1 worker {one:.3f} samples/s; overhead local/ray-1 = {overhead:.3f} "
-          f"(target <= {OVERHEAD_TARGET:.2f}: {'met' if overhead <= OVERHEAD_TARGET else 'NOT met'})")
-    print(f"  ray, 2 workers {two:.3f} samples/s; speed-up {speedup:.2f}x "
-          f"(target >= {SPEEDUP_TARGET:.1f}x: {'met' if speedup >= SPEEDUP_TARGET else 'NOT met'})")
-    project(big, speedup / 2, args)
+          f"worker, {args.samples} samples per run, median of {args.repeats} interleaved runs; {os.cpu_count()} CPUs, "
+          f"1-min load average {', '.join(f'{x:.1f}' for x in loads)} (before, after each round)")
+    for kind in runs:
+        print(f"  {kind:<6} {rate[kind]:.3f} samples/s ({1 / rate[kind]:.2f} s per sample; runs "
+              f"{', '.join(f'{r.per_second:.3f}' for r in runs[kind])}), {cpu[kind]:.2f} CPU-s per sample")
+    met = max(overhead, cpu_overhead) <= OVERHEAD_TARGET
+    print(f"  Ray-path overhead at 1 worker: wall local/ray-1 = {overhead:.3f}, CPU ray-1/local = {cpu_overhead:.3f} "
+          f"(target <= {OVERHEAD_TARGET:.2f}: {'met' if met else 'NOT met'})")
+    print(f"  speed-up at 2 workers: {speedup:.2f}x (target >= {SPEEDUP_TARGET:.1f}x: "
+          f"{'met' if speedup >= SPEEDUP_TARGET else 'NOT met'}; needs two idle cores)")
+    project(big, min(speedup / 2, 1.0), args)
     return 0
 
 

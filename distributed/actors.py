@@ -28,6 +28,7 @@ class RenderResult:
     seconds: float
     error: str = ""
     busy: bool = False  # another process holds the sample's lock
+    cpu_seconds: float = 0.0  # CPU time of this worker process for the sample (steadier than wall time)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class RenderWorker:
         """Render one sample under its lock (a SIGKILL frees the lock with the process)."""
         from ..dataset.locks import Busy, sample_lock
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             lock = sample_lock(Path(out), sample.id).acquire(blocking=False)
         except Busy:
@@ -84,7 +85,7 @@ class RenderWorker:
             return RenderResult(sample.id, None, time.perf_counter() - started, str(exc))
         finally:
             lock.release()
-        return RenderResult(sample.id, row, time.perf_counter() - started)
+        return RenderResult(sample.id, row, time.perf_counter() - started, cpu_seconds=time.process_time() - cpu)
 
 
 class DiffusionWorker:

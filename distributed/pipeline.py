@@ -20,7 +20,7 @@ from typing import Any
 
 from ..benchmark.dataset import RENDER as RENDER_SOURCE  # the benchmark's name of the render as an image source
 from ..dataset import hygiene, layout
-from ..dataset.locks import dataset_lock
+from ..dataset.locks import Busy, dataset_lock, sample_lock
 from ..dataset.manifest import Manifest
 from ..dataset.record import is_complete, is_mode_done
 from ..factors.grid import Grid, Sample
@@ -238,10 +238,15 @@ class Pipeline:
                   or s is Stage.EMBED and work[Stage.DIFFUSE]]
         self.summary.unstarted = {stage for stage in self.pools if stage not in needed}  # nothing to do there
         self.started = {stage: stage in needed for stage in Stage}
-        handles = [(stage, self._actor_class(stage).remote(*self._actor_arguments(stage)))
-                   for stage in needed for _ in range(self.pools[stage].count)]
-        for stage, handle, pid in zip([s for s, _ in handles], [h for _, h in handles],
-                                      self._ready([h for _, h in handles], [s for s, _ in handles])):
+        stages = [stage for stage in needed for _ in range(self.pools[stage].count)]
+        handles = [self._actor_class(stage).remote(*self._actor_arguments(stage)) for stage in stages]
+        try:
+            pids = self._ready(handles, stages)
+        except BaseException:
+            for handle in handles:  # a long-lived cluster keeps what is not killed
+                self.ray.kill(handle, no_restart=True)
+            raise
+        for stage, handle, pid in zip(stages, handles, pids):
             self.workers[stage].append(Worker(stage, handle, pid))
 
     def _ready(self, handles: list, stages: list[Stage]) -> list[int]:
@@ -363,6 +368,7 @@ class Pipeline:
             return
         self.manifest.append(result.row)
         self.summary.stages[Stage.RENDER].finished()
+        self.summary.stages[Stage.RENDER].cpu_seconds += result.cpu_seconds
         self.bars.advance(Stage.RENDER, failed=self.summary.stages[Stage.RENDER].failed)
         self._after_render(item.payload)
 
@@ -416,8 +422,9 @@ class Pipeline:
         self.summary.worker_deaths += 1
         for dead_task in reversed(lost):
             for item in reversed(dead_task.items):
-                self._clear_partial(worker.stage, item)
-                if item.attempts >= self.config.max_attempts:
+                last = item.attempts >= self.config.max_attempts
+                self._clear_partial(worker.stage, item, last)
+                if last:
                     self._fail(item, worker.stage, f"its worker died {item.attempts} times (killed, or out of "
                                                    "memory); see the Ray logs of the node")
                 else:
@@ -425,15 +432,25 @@ class Pipeline:
                     self._queue(worker.stage, item, front=True)
         self._replace(worker)
 
-    def _clear_partial(self, stage: Stage, item: Item) -> None:
+    def _clear_partial(self, stage: Stage, item: Item, last: bool) -> None:
+        """Remove what a dead worker left of ``item``: a partial sample folder (unless another process holds the
+        sample's lock and so writes it now), its dead temporary files, and after the last try a lone sd_<mode>.json
+        (the worker writes it just before the image)."""
         if stage is Stage.RENDER:
             folder = layout.sample_dir(self.out, item.sample_id)
-            if not is_complete(folder):
-                hygiene.clear_folder(folder)
+            try:
+                lock = sample_lock(self.out, item.sample_id).acquire(blocking=False)
+            except Busy:
+                return
+            try:
+                if not is_complete(folder):
+                    hygiene.clear_folder(folder)
+            finally:
+                lock.release()
         elif stage is Stage.DIFFUSE:
             folder, mode = Path(item.payload[0]), item.payload[1]
             hygiene.remove_stale_temp_files(folder)
-            if not is_mode_done(folder, mode):  # its metadata is written before the image: not kept alone
+            if last and not is_mode_done(folder, mode):
                 (folder / layout.diffusion_filename(mode, "json")).unlink(missing_ok=True)
 
     # -- the end ------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ class StageStats:
     done: int = 0
     skipped: int = 0  # done by an earlier run
     failed: int = 0
+    cpu_seconds: float = 0.0  # workers' CPU time on the items done (render stage)
     first_start: float | None = None
     last_end: float | None = None
 
