@@ -25,6 +25,7 @@ from ..settings import ColourConditioner, DiffusionSettings
 from .colour_adapter import AdapterResiduals
 from .conditioning import SampleInputs, batch_tensor, check_sample, load_sample
 from .models import LoadedPipelines, load_pipelines, required_models
+from .noise import InitialNoise
 
 CANCEL_POINT_BLOCKS = ("ResnetBlock2D", "Transformer2DModel")  # the units every UNet, ControlNet and VAE is made of
 
@@ -132,7 +133,6 @@ def _run_batch(ctx, request_id, pipelines, pipe, mode: Mode, settings, inputs: l
         "width": width,
         "num_inference_steps": settings.steps,
         "guidance_scale": settings.guidance,
-        "generator": [torch.Generator("cpu").manual_seed(i.seed) for i in inputs],
         "callback_on_step_end": on_step_end,
         "output_type": "pil",
     }
@@ -153,13 +153,17 @@ def _run_batch(ctx, request_id, pipelines, pipe, mode: Mode, settings, inputs: l
     if mode.uses_palette and settings.colour_conditioner is ColourConditioner.T2I_ADAPTER:
         palette = batch_tensor([i.images[Condition.PALETTE] for i in inputs])
         adapter = AdapterResiduals(pipe.unet, pipelines.colour_adapter, palette, settings.colour_scale)
+    noise = InitialNoise(pipe, [i.seed for i in inputs], width, height, img2img=mode.uses_init_image)
+    kwargs.update(noise.pipeline_kwargs())
     started = time.perf_counter()
     ctx.status(request_id, f"running batch {number + 1}/{count}: {mode.name}, {len(inputs)} image(s) at "
                            f"{width}x{height}, {settings.steps} steps")
-    with cancel_points(pipe, lambda: ctx.raise_if_cancelled(request_id)), adapter or nullcontext():
+    with cancel_points(pipe, lambda: ctx.raise_if_cancelled(request_id)), adapter or nullcontext(), noise.observing():
         images = pipe(**kwargs).images
     seconds = (time.perf_counter() - started) / len(inputs)
-    return [_write(inputs[k], images[k], mode, settings, pipelines, seconds, len(inputs)) for k in range(len(inputs))]
+    prints = noise.fingerprints()
+    return [_write(inputs[k], images[k], mode, settings, pipelines, seconds, len(inputs), prints[k])
+            for k in range(len(inputs))]
 
 
 @contextmanager
@@ -176,7 +180,8 @@ def cancel_points(pipe, check: Callable[[], None]) -> Iterator[None]:
             handle.remove()
 
 
-def _write(inputs: SampleInputs, image, mode: Mode, settings, pipelines: LoadedPipelines, seconds, batch_size) -> dict:
+def _write(inputs: SampleInputs, image, mode: Mode, settings, pipelines: LoadedPipelines, seconds, batch_size,
+           noise_fingerprint: str | None = None) -> dict:
     folder = inputs.sample_dir
     png = folder / layout.diffusion_filename(mode.name, "png")
     meta_path = folder / layout.diffusion_filename(mode.name, "json")
@@ -194,6 +199,7 @@ def _write(inputs: SampleInputs, image, mode: Mode, settings, pipelines: LoadedP
         "negative_prompt": inputs.negative_prompt,
         "seed": inputs.seed,
         "seed_source": "settings" if settings.seed is not None else "sample",
+        "noise_sha256": noise_fingerprint,  # the initial latent noise (diffusion.worker.noise): pairs share it
         "inputs": inputs.files,
         "models": models,
         "settings": settings.to_mapping(),
