@@ -4,7 +4,10 @@ natural and dyed colours as named."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import subprocess
+import sys
 
 import bpy
 import numpy as np
@@ -14,6 +17,7 @@ from blurd.factors.parts import PART_BY_NAME
 from blurd.factors.schema import COLOURS
 from blurd.scene.makehuman.body import build_body
 from blurd.scene.strands import growth
+from blurd.scene.strands.head import BodyError
 from blurd.scene.strands.objects import PART_PROPERTY, make_hair_object
 from blurd.scene.strands.shading import LIGHT_PATHS, hair_material, set_colour
 from blurd.scene.strands.styles import BeardStyle, HairStyle, StrandPart
@@ -40,6 +44,13 @@ def grown(body, head):
 
 def _lengths(strands: growth.Strands) -> np.ndarray:
     return np.linalg.norm(np.diff(strands.points, axis=1), axis=2).sum(1)
+
+
+def test_growth_needs_no_blender():
+    """Growth is pure numpy: importing it (and the palette the binding file repeats) loads neither bpy nor torch."""
+    code = ("import sys, blurd.scene.strands.growth, blurd.scene.strands.palette; "
+            "assert 'bpy' not in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_none_is_empty_and_every_style_grows(grown):
@@ -144,6 +155,14 @@ def test_density_scales_counts_and_thickness(body, head):
     assert growth.density_for(512) == 1.0 and growth.density_for(64) == 0.125
     with pytest.raises(ValueError, match="density"):
         growth.grow(HairStyle.BUZZCUT, body, 0.0, SEED)
+
+
+def test_bad_input_is_named(body):
+    no_chin = dataclasses.replace(body, landmarks={k: v for k, v in body.landmarks.items() if k != "chin"})
+    with pytest.raises(BodyError, match="landmark 'chin'.*build_body"):
+        growth.grow(HairStyle.BOB_LONG, no_chin, DENSITY, SEED)
+    with pytest.raises(ValueError, match="cannot grow strands for 'bob_long'"):
+        growth.grow("bob_long", body, DENSITY, SEED)  # a factor value converts with HairStyle(value) first
 
 
 # ------------------------------------------------------------------ Blender

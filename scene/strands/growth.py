@@ -244,6 +244,9 @@ def grow(style: HairStyle | BeardStyle | StrandPart, body: BodyLike, density: fl
     Deterministic for (style, body, density, seed). ``head`` (from ``prepare(body)``) saves recomputing the head
     when several parts grow on one body. ``none`` styles give empty strands.
     """
+    if not isinstance(style, HairStyle | BeardStyle | StrandPart) or style in (StrandPart.HAIR, StrandPart.BEARD):
+        raise ValueError(f"cannot grow strands for {style!r}: give a HairStyle (e.g. HairStyle('bob_long') from the "
+                         f"factor value), a BeardStyle, StrandPart.EYEBROWS or StrandPart.EYELASHES")
     if not density > 0:
         raise ValueError(f"strand density must be > 0, got {density!r}; use density_for(resolution_px)")
     rng = np.random.default_rng([int(seed), _salt(style)])
@@ -256,10 +259,7 @@ def grow(style: HairStyle | BeardStyle | StrandPart, body: BodyLike, density: fl
         return HAIR_GROWERS[style](head, rng, density)
     if style is BeardStyle.FULL_BEARD:
         return full_beard(head, rng, density)
-    if style is StrandPart.EYEBROWS:
-        return eyebrows(head, rng, density)
-    raise ValueError(f"cannot grow strands for {style!r}: give a HairStyle, a BeardStyle, StrandPart.EYEBROWS or "
-                     f"StrandPart.EYELASHES")
+    return eyebrows(head, rng, density)
 
 
 def _salt(style: HairStyle | BeardStyle | StrandPart) -> int:
