@@ -43,3 +43,6 @@ PARTS: tuple[Part, ...] = (
     Part("background", Label.BACKGROUND, 0),
 )
 PART_BY_NAME = {p.name: p for p in PARTS}
+PART_BY_PASS_INDEX = {p.pass_index: p for p in PARTS if p.pass_index > 0}  # rigs bound by pass index (0: none)
+# The custom property that names an object's (or a material's) part; the masks read it (scene/part_tags.py).
+PART_PROPERTY = "blurd_part"

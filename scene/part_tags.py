@@ -10,11 +10,10 @@ from __future__ import annotations
 import bpy
 
 from ..factors.errors import BlurdError
-from ..factors.parts import PARTS
+from ..factors.parts import PART_BY_PASS_INDEX, PART_PROPERTY
 from .coverage import BACKGROUND, MaterialPart, PartIds, check_part, cryptomatte_id
 
-PART_PROPERTY = "blurd_part"  # custom property on objects and materials: the name of their part
-PART_BY_PASS_INDEX = {p.pass_index: p.name for p in PARTS if p.pass_index > 0}
+__all__ = ["PART_PROPERTY", "PartTagError", "object_part", "scene_part_ids", "tag_part"]
 
 
 class PartTagError(BlurdError):
@@ -37,7 +36,8 @@ def object_part(obj: bpy.types.Object) -> str | None:
             return check_part(obj[PART_PROPERTY], f"object {obj.name!r}")
         except ValueError as exc:
             raise PartTagError(f"{exc} (or delete the property to use its pass_index)") from None
-    return PART_BY_PASS_INDEX.get(obj.pass_index)
+    part = PART_BY_PASS_INDEX.get(obj.pass_index)
+    return part.name if part is not None else None
 
 
 def _materials(obj: bpy.types.Object) -> list[bpy.types.Material]:
