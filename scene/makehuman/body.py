@@ -39,7 +39,7 @@ import numpy as np
 from .assets import Assets, load_assets
 from .macro import Macro, target_weights
 
-BLINK = 0.2  # face-unit blink weight: a hint of a lowered lid, so the eyes do not stare
+BLINK = 0.12  # face-unit blink weight: a hint of a lowered lid, so the eyes do not stare
 ARM_DROP_DEGREES = 40.0  # how far the arms come down from the A-pose (about the shoulder joint)
 CHIN_VERTEX = 5296  # the front of the chin on the midline (hm08 index)
 NOSE_TIP_VERTEX = 5072  # hm08 index near the nose tip on the midline (refined by the frontmost midline vertex)

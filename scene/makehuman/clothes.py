@@ -14,7 +14,8 @@ import numpy as np
 from mathutils.bvhtree import BVHTree
 
 from ..meshes import grid_faces, join_parts
-from .body import Body, _smoothstep
+from .assets import load_assets
+from .body import Body, _smoothstep, vertex_normals
 
 Array = np.ndarray
 COLLAR_GAP_DEG = 11.0  # half the opening at the front of the collar band, where the knot sits
@@ -26,6 +27,7 @@ SHIRT_DEPTH = 0.30  # how far below the shoulder joints the shirt reaches (the f
 class Garment:
     verts: Array
     faces: Array
+    seams: dict[str, Array] | None = None  # per-vertex attributes the shirt material sews seams and a pocket from
 
 
 def _neck_axis(body: Body) -> tuple[Array, float]:
@@ -72,7 +74,7 @@ def shirt(body: Body) -> Garment:
     shoulder_z = float(body.landmarks["shoulder_l"][2])
     az = _azimuth(verts, axis)
     near_neck = np.hypot(*(verts[:, :2] - axis[:2]).T) < 0.11
-    keep = (verts[:, 2] > shoulder_z - SHIRT_DEPTH) & ((verts[:, 2] < neckline(body, az) + 0.006) | ~near_neck)
+    keep = (verts[:, 2] > shoulder_z - SHIRT_DEPTH) & ((verts[:, 2] < neckline(body, az) + 0.014) | ~near_neck)
     keep &= verts[:, 2] < neck_z + 0.06
     in_body = np.zeros(len(verts), bool)
     in_body[body.groups["body"]] = True
@@ -84,13 +86,51 @@ def shirt(body: Body) -> Garment:
     remap[used] = np.arange(len(used))
     base, n = verts[used], normals[used]
     faces = remap[faces]
-    loose = 0.004 + 0.010 * _smoothstep(shoulder_z - 0.05, shoulder_z - 0.28, base[:, 2])
+    loose = 0.004 + 0.014 * _smoothstep(shoulder_z - 0.05, shoulder_z - 0.28, base[:, 2])
     out = base + n * loose[:, None]
-    out = _smooth(out, faces, iterations=12)
+    out = _smooth(out, faces, iterations=20)
     # never inside the skin: at least 3 mm out along the body normal
     depth = np.einsum("ij,ij->i", out - base, n)
     out += n * np.maximum(0.0, 0.003 - depth)[:, None]
-    return Garment(out.astype(np.float32), faces)
+    out += vertex_normals(out, faces) * folds(out, shoulder_z)[:, None]
+    depth = np.einsum("ij,ij->i", out - base, n)  # folds never sink the cloth into the skin
+    out += n * np.maximum(0.0, 0.0035 - depth)[:, None]
+    return Garment(out.astype(np.float32), faces, seams(body, used, base))
+
+
+def seams(body: Body, used: Array, base: Array) -> dict[str, Array]:
+    """Per-vertex attributes that place the shirt's sewing, as near-linear fields the material cuts sharp lines
+    from: ``seam`` = distance-like (m) to the armhole seams (where the arm's skinning weight crosses one half) and
+    the shoulder seams; ``pocket_u`` / ``pocket_v`` run 0..1 across a breast pocket on the subject's left."""
+    assets = load_assets()
+    hm08 = np.unique(assets.faces)[used]  # body vertex -> hm08 vertex (build_body keeps the used ones in order)
+    seam = np.full(len(used), 0.05)
+    for side in "lr":
+        arm = assets.skin[f"arm_{side}"][hm08] + 0.5 * assets.skin[f"shoulder_{side}"][hm08]
+        near = (arm > 0.1) & (arm < 0.9)
+        seam = np.where(near, np.minimum(seam, np.abs(arm - 0.5) * 0.04), seam)
+    shoulder = body.landmarks["shoulder_l"]
+    on_top = (np.abs(base[:, 0]) > 0.06) & (base[:, 2] > shoulder[2] - 0.02)
+    seam = np.where(on_top, np.minimum(seam, np.abs(base[:, 1] - shoulder[1] - 0.006)), seam)
+    chest_z = shoulder[2] - 0.085
+    u = (base[:, 0] - 0.045) / 0.10
+    v = (base[:, 2] - (chest_z - 0.11)) / 0.11
+    front = base[:, 1] < shoulder[1] - 0.03
+    u, v = np.where(front, u, -1.0), np.where(front, v, -1.0)
+    return {"seam": seam.astype(np.float32), "pocket_u": u.astype(np.float32), "pocket_v": v.astype(np.float32)}
+
+
+def folds(points: Array, shoulder_z: float) -> Array:
+    """Outward offsets (m) that drape the cloth: soft vertical folds down the torso, diagonal pulls from the
+    armpits toward the chest, and creases round the upper arms. A fixed pattern: the same for every render."""
+    x, y, z = points[:, 0], points[:, 1], points[:, 2]
+    below = _smoothstep(shoulder_z - 0.06, shoulder_z - 0.30, z)
+    drape = 0.005 * below * (0.6 * np.sin(36 * x + 9 * z + 0.7) + 0.4 * np.sin(61 * x - 21 * z + 2.1))
+    side = np.sign(x)
+    armpit = np.exp(-(((np.abs(x) - 0.14) / 0.05) ** 2 + ((z - shoulder_z + 0.12) / 0.07) ** 2))
+    pull = 0.004 * armpit * np.sin(55 * (side * x * 0.7 + z * 0.7))
+    sleeve = _smoothstep(0.16, 0.2, np.abs(x)) * 0.003 * np.sin(45 * z + 25 * y)
+    return drape + pull + sleeve
 
 
 def _smooth(verts: Array, faces: Array, iterations: int, factor: float = 0.5) -> Array:
@@ -166,10 +206,10 @@ def tie(body: Body, shirt_garment: Garment) -> Garment:
         return np.sign(t) * np.abs(t) ** 0.55
 
     taper = 0.55 + 0.45 * (np.sin(e) + 1) / 2  # narrow at the bottom
-    knot = np.stack([square(np.cos(e) * np.sin(k)) * 0.0175 * taper,
-                     -np.cos(e) * np.cos(k).clip(-0.3, 1) * 0.010,
-                     square(np.sin(e)) * 0.0165], axis=-1).reshape(-1, 3)
-    knot[:, 0] += 0.003 * knot[:, 2] / 0.0165  # a slight slant, as a tied knot has
+    knot = np.stack([square(np.cos(e) * np.sin(k)) * 0.0195 * taper,
+                     -np.cos(e) * np.cos(k).clip(-0.3, 1) * 0.011,
+                     square(np.sin(e)) * 0.0185], axis=-1).reshape(-1, 3)
+    knot[:, 0] += 0.003 * knot[:, 2] / 0.0185  # a slight slant, as a tied knot has
     knot += np.array([0.0, throat[1] - 0.012, z0 + 0.012])
     knot_faces = grid_faces(rows, cols, wrap=True)
     # blade: from under the knot down the chest, lying on the shirt

@@ -171,7 +171,9 @@ def clothes_meshes(body: Body, key: str) -> tuple[bpy.types.Mesh, bpy.types.Mesh
     shirt = clothes.shirt(body)
     collar = clothes.collar(body)
     tie = clothes.tie(body, shirt)
-    return (_mesh(f"{SHIRT}.{key}", shirt.verts, shirt.faces), _mesh(f"{COLLAR}.{key}", collar.verts, collar.faces),
+    shirt_mesh = _mesh(f"{SHIRT}.{key}", shirt.verts, shirt.faces)
+    _set_attributes(shirt_mesh, shirt.seams or {})
+    return (shirt_mesh, _mesh(f"{COLLAR}.{key}", collar.verts, collar.faces),
             _mesh(f"{TIE}.{key}", tie.verts, tie.faces))
 
 

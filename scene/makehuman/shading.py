@@ -23,8 +23,8 @@ SHIRT = "BLURD_Shirt"
 TIE = "BLURD_Tie"
 MASK_IMAGES = {"lips": "BLURD_MaskLips", "eyelids": "BLURD_MaskEyelids", "eyeliner": "BLURD_MaskEyeliner"}
 # skin tone per race, scene-linear (the binding file sets "Skin Tone" from these)
-SKIN_TONES = {"caucasian": (0.64, 0.40, 0.30), "asian": (0.60, 0.40, 0.25), "hispanic": (0.42, 0.24, 0.14),
-              "african": (0.16, 0.075, 0.042)}
+SKIN_TONES = {"caucasian": (0.74, 0.46, 0.34), "asian": (0.68, 0.46, 0.30), "hispanic": (0.48, 0.28, 0.16),
+              "african": (0.18, 0.085, 0.048)}
 IRIS_ANGLE = 0.40  # radians from the gaze axis to the iris edge (an ~11.5 mm iris on the 16 mm hm08 eye sphere)
 PUPIL_ANGLE = 0.14
 
@@ -117,9 +117,9 @@ def _skin_surface(mat: bpy.types.Material, n: Nodes, bsdf: bpy.types.Node, asset
     colour = _scale_colour(n, _scale_colour(n, tone, fine), broad)
     # redness at cheeks, nose, ears (a vertex attribute) and the lips (the CC0 mask): the tone pushed to red
     lips = n.math("POWER", _uv_mask(n, images["lips"], assets.mask_box), 0.8)
-    redness = n.math("ADD", n.math("MULTIPLY", _attribute(n, "redness"), 0.45), n.math("MULTIPLY", lips, 0.75),
+    redness = n.math("ADD", n.math("MULTIPLY", _attribute(n, "redness"), 0.5), n.math("MULTIPLY", lips, 0.9),
                      clamp=True)
-    red = n.mix(1.0, colour, (1.0, 0.58, 0.58, 1.0), blend="MULTIPLY")
+    red = n.mix(1.0, colour, (1.0, 0.52, 0.52, 1.0), blend="MULTIPLY")
     red = _scale_colour(n, red, 1.12)
     colour = n.mix(redness, colour, red)
     # age: darker spots of the same tone (lentigines), more uneven; never toward another colour
@@ -163,6 +163,22 @@ def _skin_surface(mat: bpy.types.Material, n: Nodes, bsdf: bpy.types.Node, asset
     return colour, lips
 
 
+def _dark_to_bounces(mat: bpy.types.Material, n: Nodes, bsdf: bpy.types.Node) -> None:
+    """Glossy and transmission rays (hair strands' bounces, eye reflections) see this surface as a black occluder:
+    make-up on the skin then never tints the hair, brows or eyes that reflect it (control fidelity), while
+    camera rays, shadows and subsurface scattering are untouched."""
+    output = next(node for node in mat.node_tree.nodes if node.bl_idname == "ShaderNodeOutputMaterial")
+    path = n.new("ShaderNodeLightPath")
+    bounce = n.math("MAXIMUM", path.outputs["Is Glossy Ray"], path.outputs["Is Transmission Ray"])
+    black = n.new("ShaderNodeBsdfDiffuse")
+    black.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
+    mix = n.new("ShaderNodeMixShader")
+    n.link(bounce, mix.inputs["Fac"])
+    n.link(bsdf.outputs[0], mix.inputs[1])
+    n.link(black.outputs[0], mix.inputs[2])
+    n.link(mix.outputs[0], output.inputs["Surface"])
+
+
 def skin(assets: Assets) -> bpy.types.Material:
     """The skin of the face and body, with eyeshadow on the eyelids and eyeliner along the lash line."""
     mat, n, bsdf = _material(SKIN, "skin")
@@ -174,6 +190,7 @@ def skin(assets: Assets) -> bpy.types.Material:
     liner = n.math("MULTIPLY", _uv_mask(n, images["eyeliner"], assets.mask_box), n.value("Eyeliner Amount", 0.0))
     colour = n.mix(liner, colour, n.rgb("Eyeliner Colour", (0.02, 0.02, 0.02)))
     n.link(colour, bsdf.inputs["Base Color"])
+    _dark_to_bounces(mat, n, bsdf)
     return mat
 
 
@@ -186,6 +203,7 @@ def lips(assets: Assets) -> bpy.types.Material:
     n.link(n.mix(amount, colour, n.rgb("Lipstick Colour", (0.8, 0.05, 0.05))), bsdf.inputs["Base Color"])
     rough = bsdf.inputs["Roughness"].links[0].from_socket
     n.link(n.math("SUBTRACT", rough, n.math("MULTIPLY", amount, 0.2)), bsdf.inputs["Roughness"])
+    _dark_to_bounces(mat, n, bsdf)
     return mat
 
 
@@ -211,14 +229,14 @@ def eye() -> bpy.types.Material:
     fibre_coords = n.new("ShaderNodeCombineXYZ")
     n.link(n.math("MULTIPLY", around.outputs[0], 9.0), fibre_coords.inputs["X"])
     n.link(n.math("MULTIPLY", radial, 1.2), fibre_coords.inputs["Y"])
-    fibres = _map(n, _noise(n, fibre_coords.outputs[0], 3.0, 6.0, 0.7), 0.3, 0.7, 0.55, 1.35)
+    fibres = _map(n, _noise(n, fibre_coords.outputs[0], 3.0, 6.0, 0.7), 0.3, 0.7, 0.5, 1.15)
     base = n.rgb("Iris Colour", (0.25, 0.12, 0.04))
     iris_colour = _scale_colour(n, base, fibres)
-    collarette = _map(n, radial, 0.15, 0.45, 1.35, 1.0)  # a lighter ring round the pupil
-    limbal = _map(n, radial, 0.80, 1.0, 1.0, 0.35)  # a dark ring at the edge
+    collarette = _map(n, radial, 0.15, 0.45, 1.2, 0.85)  # a lighter ring round the pupil
+    limbal = _map(n, radial, 0.75, 1.0, 1.0, 0.25)  # a dark ring at the edge
     iris_colour = _scale_colour(n, _scale_colour(n, iris_colour, collarette), limbal)
     sclera_red = n.math("MULTIPLY", _map(n, angle, 0.7, 1.4), 0.5)
-    sclera = n.mix(sclera_red, (0.80, 0.76, 0.72, 1.0), (0.78, 0.52, 0.48, 1.0))
+    sclera = n.mix(sclera_red, (0.56, 0.52, 0.49, 1.0), (0.55, 0.36, 0.33, 1.0))
     colour = n.mix(iris, sclera, iris_colour)
     colour = n.mix(pupil, colour, (0.004, 0.004, 0.004, 1.0))
     n.link(colour, bsdf.inputs["Base Color"])
@@ -261,11 +279,23 @@ def cloth(name: str, colour_node: str, default: tuple[float, float, float], part
     weave.bands_direction = "DIAGONAL" if tie else "X"
     n.link(coords, weave.inputs["Vector"])
     height = n.math("MULTIPLY", weave.outputs["Fac"], 0.3)
-    if not tie:  # soft drape folds, stretched vertically
+    if not tie:  # soft drape folds, stretched vertically, and sewn seams (a groove with a line of stitches)
         stretch = n.new("ShaderNodeMapping")
         stretch.inputs["Scale"].default_value = (1.0, 1.0, 0.25)
         n.link(coords, stretch.inputs["Vector"])
         height = n.math("ADD", height, n.math("MULTIPLY", _noise(n, stretch.outputs["Vector"], 14.0, 2.0), 2.0))
+        seam = _map(n, _attribute(n, "seam"), 0.0012, 0.0004)  # a sewn line ~1.5 mm wide
+        u, v = _attribute(n, "pocket_u"), _attribute(n, "pocket_v")
+        inside = n.math("MULTIPLY", n.math("MULTIPLY", n.math("GREATER_THAN", u, 0.0), n.math("LESS_THAN", u, 1.0)),
+                        n.math("MULTIPLY", n.math("GREATER_THAN", v, 0.0), n.math("LESS_THAN", v, 1.0)))
+        edge_u = n.math("MINIMUM", n.math("ABSOLUTE", u), n.math("ABSOLUTE", n.math("SUBTRACT", u, 1.0)))
+        edge_v = n.math("MINIMUM", n.math("ABSOLUTE", v), n.math("ABSOLUTE", n.math("SUBTRACT", v, 1.0)))
+        rim = n.math("MULTIPLY", _map(n, n.math("MINIMUM", edge_u, edge_v), 0.03, 0.005), inside)
+        seam = n.math("MAXIMUM", seam, rim)
+        height = n.math("ADD", height, n.math("MULTIPLY", inside, 0.6))  # the pocket's second layer
+        height = n.math("SUBTRACT", height, n.math("MULTIPLY", seam, 1.2))
+        colour = n.mix(n.math("MULTIPLY", seam, 0.3), colour, _scale_colour(n, colour, 0.72))
+        n.link(colour, bsdf.inputs["Base Color"])
     n.link(n.bump(height, 0.25, 0.002), bsdf.inputs["Normal"])
     bsdf.inputs["Roughness"].default_value = 0.35 if tie else 0.75
     bsdf.inputs["Sheen Weight"].default_value = 0.6 if tie else 0.35
