@@ -1,7 +1,9 @@
 """The Ray engine (python -m blurd.distributed) against the local sweep (batch.py) on one small preset.
 
 One local Ray per module (2 CPUs and one fake GPU, so the diffusion workers are placed as on a GPU node and run
-the tiny random pipelines on the CPU). The built-in human renders at 32 px with one Cycles sample. Checked: the
+the tiny random pipelines on the CPU). Both engines render the tiny sphere scene (tests/tiny_scene.py, shipped to
+the Ray workers by value) at 48 px, as test_batch_cli's kill test does, so the comparison does not depend on the
+built-in human's code staying the same between the two runs. Checked: the
 distributed dataset equals batch.py's byte for byte (every pass, the sd images, the contact sheet; sample.json,
 sd_<mode>.json and manifest rows up to their timings), the CLIP embedding cache it fills is the benchmark's; a
 resumed run renders nothing; a render worker and a diffusion worker killed with SIGKILL mid-item are replaced and
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import ray  # the optional extra: scripts/setup.sh installs requirements-ray.txt, so CI runs these tests
+import tiny_scene
 from diffusion_fixtures import tiny_models  # noqa: F401  (a session fixture)
 
 from blurd import batch
@@ -31,7 +34,7 @@ from blurd.dataset import layout
 from blurd.distributed import cli
 from blurd.distributed.cluster import Stage
 
-MODES = "unleashed,harbinger"
+MODES = "harbinger"  # the full method: text, depth, normal, palette and img2img from the render
 PRESET = """\
 format = 1
 name = "distributed-test"
@@ -39,8 +42,8 @@ name = "distributed-test"
 hair_color = ["red", "blue"]
 camera_angle = [0, 15]
 [render]
-resolution = [32, 32]
-samples = 1
+resolution = [48, 48]
+samples = 8
 denoise = false
 threads = 1
 palette_cells = 4
@@ -62,6 +65,7 @@ TIMINGS = ("timings", "timing", "render_s", "post_s")
 
 @pytest.fixture(scope="module")
 def local_ray():
+    ray.cloudpickle.register_pickle_by_value(tiny_scene)  # tests/ is not on the workers' path
     ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     yield
     ray.shutdown()
@@ -84,7 +88,7 @@ def local_dataset(tmp_path_factory, preset) -> Path:
     os.environ["OMP_NUM_THREADS"] = "1"
     try:
         code = batch.main(["batch.py", "--preset", str(preset), "--out", str(out), "--diffuse", MODES,
-                           "--no-progress"])
+                           "--no-progress"], build_scene=tiny_scene.build_scene, apply_factors=tiny_scene.apply_factors)
     finally:
         os.environ.pop("OMP_NUM_THREADS") if saved is None else os.environ.__setitem__("OMP_NUM_THREADS", saved)
     assert code == 0
@@ -99,6 +103,7 @@ def tiny_clip(tmp_path_factory) -> Path:
 
 
 def run(capsys, *args: str, **hooks) -> tuple[int, str, str]:
+    hooks = {"build_scene": tiny_scene.build_scene, "apply_factors": tiny_scene.apply_factors} | hooks
     code = cli.main([*args, "--no-progress"], **hooks)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -161,7 +166,7 @@ def test_a_distributed_run_equals_the_local_sweep_byte_for_byte_and_a_resumed_ru
     code, text, err = run(capsys, "--preset", str(preset), "--out", str(out), "--diffuse", MODES,
                           "--embed", str(tiny_clip))
     assert code == 0, text + err
-    assert "0 rendered, 4 skipped" in text and "8 already done" in text
+    assert "0 rendered, 4 skipped" in text and "4 already done" in text
     changed = [name for name in files if (out / name).stat().st_mtime_ns != stamps[name]]
     assert changed == [layout.CONTACT_SHEET] or changed == []  # the sheet is redrawn; no sample file is touched
 
@@ -173,6 +178,7 @@ class Killer:
     def __init__(self, out: Path, spare: str) -> None:
         self.out, self.spare = out, spare
         self.killed: dict[Stage, int] = {}
+        self.mid_sample = False
         self.threads: list[threading.Thread] = []
 
     def __call__(self, stage: Stage, pid: int, item) -> None:
@@ -189,12 +195,14 @@ class Killer:
         thread.start()
         self.threads.append(thread)
 
-    @staticmethod
-    def _kill(pid: int, busy: Path | None) -> None:
-        deadline = time.monotonic() + 60
-        while busy is not None and not busy.exists() and time.monotonic() < deadline:
-            time.sleep(0.002)
-        time.sleep(0.05)
+    def _kill(self, pid: int, busy: Path | None) -> None:
+        if busy is None:
+            time.sleep(0.05)  # the diffusion worker is loading its pipeline or denoising
+        else:
+            deadline = time.monotonic() + 60
+            while not busy.exists() and time.monotonic() < deadline:
+                time.sleep(0.001)
+            self.mid_sample = busy.exists()  # the raw passes are being written: the sample is half-made
         os.kill(pid, signal.SIGKILL)
 
 
@@ -206,11 +214,9 @@ def test_killed_workers_are_retried_and_a_failing_sample_is_reported_with_nothin
     bad = next(s.id for s in grid if s.factors["hair_color"] == "blue" and s.factors["camera_angle"] == 15)
 
     def apply_or_fail(bl_scene, values, bindings=None):  # a local function: Ray ships it by value
-        from blurd.scene import builder
-
         if values["hair_color"] == "blue" and values["camera_angle"] == 15:
             raise RuntimeError("no blue at 15 degrees")
-        builder.apply_factors(bl_scene, values, bindings)
+        tiny_scene.apply_factors(bl_scene, values, bindings)
 
     out = tmp_path / "ds"
     killer = Killer(out, spare=bad)
@@ -219,7 +225,7 @@ def test_killed_workers_are_retried_and_a_failing_sample_is_reported_with_nothin
     for thread in killer.threads:
         thread.join(10)
 
-    assert set(killer.killed) == {Stage.RENDER, Stage.DIFFUSE}
+    assert set(killer.killed) == {Stage.RENDER, Stage.DIFFUSE} and killer.mid_sample
     assert code == 1, text + err
     assert "2 worker(s) died" in text and "2 render worker(s)" in text
     assert re.search(rf"failed {bad}: render: RuntimeError: no blue at 15 degrees", text)
