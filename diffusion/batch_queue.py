@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..dataset.record import is_mode_done
-from .errors import DiffusionError
+from .errors import DiffusionError, WorkerCrashedError
 from .modes import Mode, get_mode
 from .process import WorkerClient
 from .protocol import Job
 from .requests import Event, Output, Request
 from .settings import DiffusionSettings
+
+CRASH_RETRIES = 1  # a request whose worker died runs once more (in a fresh worker) before its jobs count as failed
 
 
 @dataclass
@@ -62,6 +64,7 @@ class DiffusionQueue:
         self._idle = threading.Condition()
         self._closed = False
         self._current: Request | None = None
+        self._cancel_requested = False
         self.client.resolve_python()  # no usable interpreter: fail before the sweep renders anything
         self._thread = threading.Thread(target=self._loop, name="blurd-diffusion-queue", daemon=True)
         self._thread.start()
@@ -83,6 +86,7 @@ class DiffusionQueue:
 
     def cancel(self) -> None:
         """Drop queued samples and stop the running request at its next step."""
+        self._cancel_requested = True
         while True:
             try:
                 self._inbox.get_nowait()
@@ -152,17 +156,25 @@ class DiffusionQueue:
                     jobs.append(Job(folder, mode.name))
         if not jobs:
             return
-        try:
-            self._current = self.client.generate(jobs, self.settings, overwrite=self.overwrite)
-            for event in self._current.events():
-                if self.on_event is not None:
-                    self.on_event(event)
-            result = self._current.result()
-        except DiffusionError as exc:
-            self.report.failures += [(job.sample_dir, job.mode, str(exc)) for job in jobs]
-            return
-        finally:
-            self._current = None
+        for attempt in range(1 + CRASH_RETRIES):
+            try:
+                self._current = self.client.generate(jobs, self.settings, overwrite=self.overwrite)
+                for event in self._current.events():
+                    if self.on_event is not None:
+                        self.on_event(event)
+                result = self._current.result()
+                break
+            except WorkerCrashedError as exc:  # a killed worker: its finished jobs stand, the rest run once more
+                jobs = [job for job in jobs if self.overwrite or not is_mode_done(job.sample_dir, job.mode)]
+                if attempt < CRASH_RETRIES and jobs and not self._cancel_requested:
+                    continue
+                self.report.failures += [(job.sample_dir, job.mode, str(exc)) for job in jobs]
+                return
+            except DiffusionError as exc:
+                self.report.failures += [(job.sample_dir, job.mode, str(exc)) for job in jobs]
+                return
+            finally:
+                self._current = None
         self.report.model_loads = result.model_loads
         for output in result.outputs:
             if output.skipped:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -14,9 +15,11 @@ import pytest
 from diffusion_fixtures import tiny_settings
 
 from blurd.dataset import layout
+from blurd.diffusion.batch_queue import DiffusionQueue
 from blurd.diffusion.errors import RequestFailedError
 from blurd.diffusion.interpreter import WORKER_MODULE
 from blurd.diffusion.random_models import make_sample
+from blurd.diffusion.requests import Progress
 from blurd.diffusion.settings import DiffusionSettings
 from blurd.factors.errors import BlurdError
 
@@ -97,3 +100,20 @@ def test_an_unreadable_pass_image_is_a_diffusion_error_naming_the_file(tmp_path,
 def test_prompt_templates_are_bounded(template):
     with pytest.raises(BlurdError, match="prompt_template|prompt template"):
         DiffusionSettings.from_mapping({"prompt_template": template}, "preset.toml")
+
+
+def test_a_killed_worker_is_retried_once_in_the_same_run(tmp_path, tiny_models, worker):
+    samples = [make_sample(tmp_path / f"s{k}", seed=k) for k in range(2)]
+    killed: list[int] = []
+
+    def kill_at_first_step(event) -> None:  # the kill point: the first denoising step of the first attempt
+        if isinstance(event, Progress) and not killed:
+            killed.append(worker.pid)
+            os.kill(worker.pid, signal.SIGKILL)
+
+    queue = DiffusionQueue(tiny_settings(tiny_models), ["unleashed"], client=worker, on_event=kill_at_first_step)
+    for sample in samples:
+        queue.submit(sample)
+    report = queue.close(timeout=300)
+    assert killed and report.failures == [], report.failures
+    assert all((s / layout.diffusion_filename("unleashed")).is_file() for s in samples)
