@@ -89,17 +89,19 @@ class Growth:
     comb_fade: float = 0.0  # 1: combing lets go along the strand and gravity alone shapes the ends
 
 
-def grow_strands(head: Head, rng: np.random.Generator, roots: Array, normals: Array, lengths: Array, steps: int,
-          g: Growth, env: Envelope | None = None) -> Array:
-    n = len(roots)
+def grow_strands(head: Head, rng: np.random.Generator, starts: Array, normals: Array, lengths: Array, steps: int,
+                 g: Growth, env: Envelope | None = None) -> Array:
+    """(N, steps, 3) points of strands grown from ``starts`` (skin points with their ``normals``) to ``lengths``,
+    kept outside ``env`` (default: the head's). Strands the envelope throws aside come back NaN past the root."""
+    n = len(starts)
     pts = np.empty((n, steps, 3))
-    pts[:, 0] = roots
+    pts[:, 0] = starts
     lift = np.broadcast_to(np.asarray(g.lift, float), (n,))[:, None]
     d = normalize(normals * lift + g.comb)
     seg = (lengths / (steps - 1))[:, None]
     clearance = np.broadcast_to(np.asarray(g.clearance, float), (n,))
     env = env or head.envelope
-    p = roots
+    p = starts
     held = np.ones(n, bool)
     for k in range(1, steps):
         t = k / (steps - 1)
@@ -112,7 +114,7 @@ def grow_strands(head: Head, rng: np.random.Generator, roots: Array, normals: Ar
         held &= np.linalg.norm(q - p, axis=1) < 2.5 * seg[:, 0] + 0.002
         p = q
         pts[:, k] = p
-    pts[~held, 1:] = np.nan  # the rare strand the envelope threw aside (skin seen edge-on): dropped by _strands
+    pts[~held, 1:] = np.nan  # the rare strand the envelope threw aside (skin seen edge-on): dropped by finish
     return pts
 
 
@@ -120,10 +122,10 @@ def clump(pts: Array, cell: float, amount: float, rng: np.random.Generator) -> A
     """Pull strands whose roots share a ``cell``-sized cube toward their clump's mean shape, more toward the tips."""
     if len(pts) == 0 or amount <= 0:
         return pts
-    roots = np.nan_to_num(pts[:, 0])  # dropped strands (NaN) join some clump but add nothing to its mean
-    origin = roots.min(0)
+    root = np.nan_to_num(pts[:, 0])  # dropped strands (NaN) join some clump but add nothing to its mean
+    origin = root.min(0)
     jitter = rng.random(3) * cell  # clump boundaries move with the seed, not with the world grid
-    key = np.floor((roots - origin + jitter) / cell).astype(np.int64)
+    key = np.floor((root - origin + jitter) / cell).astype(np.int64)
     _, ids = np.unique(key, axis=0, return_inverse=True)
     ids = ids.ravel()
     valid = np.isfinite(pts).all(axis=(1, 2))

@@ -28,7 +28,7 @@ from .engine import (
     roots,
     tangent,
 )
-from .head import Array, BodyLike, Head, normalize, prepare, smoothstep
+from .head import Array, BodyLike, Head, normalize, prepare, require, smoothstep
 from .regions import beard, brow, face_coords, scalp
 from .styles import BeardStyle, HairStyle, StrandPart
 
@@ -210,11 +210,10 @@ def eyelashes(body: BodyLike, rng: np.random.Generator, density: float) -> Stran
     The root edge is the helper's ring nearest the eye; each strand leaves it outward from the eye, tilted toward
     the front, and curls up (upper lid) or down (lower lid). Rendered as strands, not the helper's solid strip,
     which reads as eyeliner."""
+    require(body, ("eye_l", "eye_r"), tuple(group for group, _, _ in LASH_GROUPS))
     verts = np.asarray(body.verts, dtype=np.float64)
     out = []
     for group, eye_name, up in LASH_GROUPS:
-        if group not in body.groups:
-            raise ValueError(f"eyelashes need the vertex group {group!r} on the body (build_body provides it)")
         v = verts[np.asarray(body.groups[group])]
         eye = np.asarray(body.landmarks[eye_name], dtype=np.float64)
         dist = np.linalg.norm(v - eye, axis=1)
@@ -224,15 +223,15 @@ def eyelashes(body: BodyLike, rng: np.random.Generator, density: float) -> Stran
         s = np.sort(rng.random(n)) * (len(inner) - 1)
         lo = np.floor(s).astype(int)
         hi = np.minimum(lo + 1, len(inner) - 1)
-        roots = inner[lo] + (inner[hi] - inner[lo]) * (s - lo)[:, None]
-        out_dir = normalize(roots - eye)
+        base = inner[lo] + (inner[hi] - inner[lo]) * (s - lo)[:, None]
+        out_dir = normalize(base - eye)
         out_dir = normalize(out_dir + np.array([0.0, -0.6, 0.0]))
         length = (0.0105 if up > 0 else 0.005) * rng.uniform(0.7, 1.0, n)
         mid = np.abs(np.linspace(-1, 1, n))
         length *= 1.0 - 0.45 * mid ** 2  # shorter toward the corners
         t = np.linspace(0, 1, 5)[None, :, None]
         curve = out_dir[:, None, :] * t + np.array([0.0, 0.0, up])[None, None, :] * (t ** 2) * 0.9
-        pts = roots[:, None, :] + curve * length[:, None, None]
+        pts = base[:, None, :] + curve * length[:, None, None]
         out.append(finish(StrandPart.EYELASHES, pts, 0.00006, density, tip=0.3))
     return join(*out)
 

@@ -21,7 +21,7 @@ class BodyLike(Protocol):
 
     verts: Array  # (N, 3)
     faces: Array  # (F, 3) or (F, 4) vertex indices
-    groups: Mapping[str, Array]  # vertex-index arrays: "body", "helper-l-eyelashes-2" (upper lid), ...
+    groups: Mapping[str, Array]  # vertex-index arrays: "body", "eyelashes_upper_l", "eyelashes_lower_l", ...
     landmarks: Mapping[str, Array]  # "eye_l", "eye_r", "head_top", "chin" (front of the chin), "nose_tip"
     regions: Mapping[str, Array]  # per-vertex 0..1 weights; growth reads "lips"
 
@@ -30,8 +30,9 @@ class BodyError(ValueError):
     """The body lacks what strand growth needs (a vertex group or a landmark)."""
 
 
-def _require(body: BodyLike, landmarks: tuple[str, ...], groups: tuple[str, ...],
-             regions: tuple[str, ...] = ()) -> None:
+def require(body: BodyLike, landmarks: tuple[str, ...], groups: tuple[str, ...],
+            regions: tuple[str, ...] = ()) -> None:
+    """Raise one BodyError naming everything ``body`` lacks of what growth reads."""
     missing = [f"landmark {k!r}" for k in landmarks if k not in body.landmarks]
     missing += [f"vertex group {k!r}" for k in groups if k not in body.groups]
     missing += [f"region {k!r}" for k in regions if k not in getattr(body, "regions", {})]
@@ -76,7 +77,7 @@ class HeadFrame:
 
 
 def head_frame(body: BodyLike) -> HeadFrame:
-    _require(body, ("eye_l", "eye_r", "head_top", "chin", "nose_tip"), ("body",), ("lips",))
+    require(body, ("eye_l", "eye_r", "head_top", "chin", "nose_tip"), ("body",), ("lips",))
     lm = {k: np.asarray(v, dtype=np.float64) for k, v in body.landmarks.items()}
     eye_mid = 0.5 * (lm["eye_l"] + lm["eye_r"])
     skin = np.asarray(body.verts, dtype=np.float64)[np.asarray(body.groups["body"])]
