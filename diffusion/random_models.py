@@ -25,7 +25,7 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from ..dataset import layout
-from ..dataset.files import write_atomic
+from ..dataset.files import write_atomic, write_text
 from ..dataset.record import SampleRecord, write_record
 
 
@@ -229,9 +229,7 @@ def write_try_out(folder: Path, colour: str = "t2i_adapter") -> Path:
     quick = (Path(__file__).resolve().parents[1] / "presets" / "quick.toml").read_text(encoding="utf-8")
     table = tomli_w.dumps({"diffusion": {**paths.settings_mapping(colour), **TRY_DIFFUSION}})
     preset = folder / TRY_PRESET
-    tmp = preset.with_name(f".tmp-{preset.name}")
-    tmp.write_text(quick.replace('name = "quick"', 'name = "quick_tiny_sd"') + "\n" + table, encoding="utf-8")
-    tmp.replace(preset)
+    write_text(preset, quick.replace('name = "quick"', 'name = "quick_tiny_sd"') + "\n" + table)
     return preset
 
 

@@ -7,13 +7,12 @@ read by the batch gives the same factors.
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path, PurePath
 from typing import Any
 
+from ..dataset.files import write_text
 from ..factors.errors import BlurdError
 from ..factors.fields import dump_section
 from ..factors.validate import validate_assignment
@@ -96,14 +95,5 @@ def write_preset(path: str | Path, preset_or_factors: Preset | Mapping[str, Any]
                  description: str | None = None) -> Path:
     """Write ``dump_preset(...)`` to ``path`` atomically (temporary name in the same folder, then rename)."""
     path = Path(path)
-    text = dump_preset(preset_or_factors, name, description)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, dump_preset(preset_or_factors, name, description))
     return path
