@@ -4,7 +4,8 @@ lies where that factor acts (its part's mask, dilated by ``DILATION`` pixels).
 Two shares per pair and image source (the render, each ``sd_<mode>``):
 
 - **pixel share**: of the pixels that changed by more than ``CHANGE_THRESHOLD``/255 in any channel, the share inside
-  the dilated part mask (the isolation bar is ``ISOLATION_BAR``, 99 %);
+  the dilated part mask (every pixel the part touches, grown by ``DILATION``; the isolation bar is ``ISOLATION_BAR``,
+  99 %);
 - **energy share**: of the summed absolute change (all pixels, all channels), the share inside the mask. Bounce
   light that tints pixels outside a part weakly shows as a pixel share below the bar beside an energy share near 1.
 
@@ -114,12 +115,13 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 def part_region(sample: SampleRecord, part: str, size: tuple[int, int] | None = None) -> np.ndarray:
-    """A sample's part mask as booleans, resized (nearest) to ``size`` = (width, height) when given."""
+    """The pixels a sample's part touches (mask > 0: any coverage, strands thinner than half a pixel included), as
+    booleans, resized (nearest) to ``size`` = (width, height) when given."""
     with Image.open(sample.dir / layout.mask_filename(part)) as image:
         mask = image.convert("L")
         if size is not None and mask.size != size:
             mask = mask.resize(size, Image.Resampling.NEAREST)
-        return np.asarray(mask) > 127
+        return np.asarray(mask) > 0
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Overhead of writing every pass: one render_sample (all passes, post-processing, files) vs a bare RGB render.
 
 Both render the built-in human with the same settings in this one process; the bare render has the depth,
-normal and object-index passes and the compositor switched off and writes only its PNG. Prints the medians and
+normal and Cryptomatte passes and the compositor switched off and writes only its PNG. Prints the medians and
 their ratio (target <= 1.10), in wall-clock seconds and in CPU seconds of this process (all threads): on a
 machine shared with other jobs the CPU figure is the steadier one.
 

@@ -5,7 +5,9 @@ through the pixel and the share of the pixel's filtered samples that hit each on
 rgb.png. An id is the MurmurHash3_32 of the object's or material's name (seed 0), its bits read as a float32 with
 the exponent kept away from 0 and 255 (the Cryptomatte specification, Psyop 2017; Blender's
 ``BKE_cryptomatte_hash_to_float``). Summing the coverage of every id that belongs to a part gives that part's
-coverage in 0..1; masks are coverage >= ``MASK_THRESHOLD`` and label.png is the class with the most coverage.
+coverage in 0..1. A mask PNG holds that coverage in 8 bits: ``mask >= 128`` is exactly coverage >=
+``MASK_THRESHOLD`` (the binary mask), ``mask > 0`` is every pixel the part touches (a strand a third of a pixel wide
+included); label.png is the class with the most coverage.
 
 Which ids belong to which part is a ``PartIds`` table, built on the Blender side (``scene.part_tags``) from the
 ``blurd_part`` custom property of objects and materials (or an object's pass index, for rigs bound that way).
@@ -22,7 +24,8 @@ import numpy as np
 from ..factors.parts import PART_BY_NAME, PARTS, Label
 
 BACKGROUND = "background"
-MASK_THRESHOLD = 0.5  # a pixel is in a part's mask when the part covers at least half of it
+MASK_THRESHOLD = 0.5  # a pixel is in a part's binary mask when the part covers at least half of it
+MASK_BINARY_LEVEL = 128  # mask PNG value from which a pixel is in the binary mask: rint(255 * 0.5) = 128
 SUBJECT_THRESHOLD = 0.5  # a pixel shows the subject when parts other than the background cover at least half of it
 
 _C1, _C2 = 0xCC9E2D51, 0x1B873593
@@ -136,12 +139,14 @@ def part_coverage(object_layers: Sequence[np.ndarray], table: PartIds,
 
 
 def part_masks(coverage: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """One 0/255 uint8 mask per part: the pixels the part covers at least ``MASK_THRESHOLD`` of.
+    """One uint8 mask per part: its coverage as 0..255 (``rint(255 * coverage)``, so ``>= MASK_BINARY_LEVEL`` is
+    exactly coverage >= ``MASK_THRESHOLD``).
 
-    A pixel split evenly between two parts is in both masks; one split three ways (a strand over an eyebrow over
-    skin) may be in none: masks say where a part is, label.png gives every pixel exactly one class.
+    In the binary view a pixel split evenly between two parts is in both masks and one split three ways (a strand
+    over an eyebrow over skin) may be in none; label.png gives every pixel exactly one class.
     """
-    return {part.name: np.where(coverage[part.name] >= MASK_THRESHOLD, 255, 0).astype(np.uint8) for part in PARTS}
+    return {part.name: np.rint(np.clip(coverage[part.name], 0.0, 1.0).astype(np.float64) * 255.0).astype(np.uint8)
+            for part in PARTS}
 
 
 def label_map(coverage: Mapping[str, np.ndarray]) -> np.ndarray:

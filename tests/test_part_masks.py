@@ -67,14 +67,17 @@ def test_masks_are_exact_at_strand_edges(tmp_path):
     render.render_sample(scene, tmp_path / "fine", sample_id="fine", seed=3, factors={}, settings=fine)
 
     for part in ("hair", "skin", "background"):
-        mask = png(tmp_path / "low" / layout.mask_filename(part)) > 0
-        hits = (png(tmp_path / "fine" / layout.mask_filename(part)) > 0).astype(float)
+        soft = png(tmp_path / "low" / layout.mask_filename(part)) / 255.0
+        hits = (png(tmp_path / "fine" / layout.mask_filename(part)) > 127).astype(float)
         truth = hits.reshape(SIZE, SUPER, SIZE, SUPER).mean(axis=(1, 3))  # the share of each pixel covered
+        assert np.abs(soft - truth).max() < 0.25, part  # the mask holds the coverage (64 samples: sd <= 0.07)
         clear = np.abs(truth - coverage.MASK_THRESHOLD) > 0.2  # beyond the noise of 64 samples
-        assert (mask == (truth >= coverage.MASK_THRESHOLD))[clear].all(), part
+        binary = soft * 255 >= coverage.MASK_BINARY_LEVEL
+        assert (binary == (truth >= coverage.MASK_THRESHOLD))[clear].all(), part
+        assert (soft > 0)[truth > 0.25].all(), part  # every pixel the part covers a good share of is in its footprint
         partial = (truth > 0.05) & (truth < 0.95)
         assert partial.sum() > 20, part  # the check covers many partly covered pixels
-    hair = png(tmp_path / "low" / layout.mask_filename("hair")) > 0
+    hair = png(tmp_path / "low" / layout.mask_filename("hair")) > 127
     assert 20 < hair.sum() < 3 * SIZE  # a strand under a pixel wide: only the pixels it covers half of
     label = png(tmp_path / "low" / "label.png")
     assert (label[hair] == parts.Label.HAIR).all()
@@ -90,7 +93,7 @@ def test_a_material_tag_splits_one_mesh_into_parts_and_pass_index_still_binds(tm
         polygon.material_index = int(polygon.center.z > 0.6)  # a cap on top of the sphere: lips on the "skin"
     settings = RenderSettings(resolution=(SIZE, SIZE), samples=16, denoise=False, threads=1)
     render.render_sample(scene, tmp_path, sample_id="lips", seed=1, factors={}, settings=settings)
-    masks = {p.name: png(tmp_path / layout.mask_filename(p.name)) > 0 for p in parts.PARTS}
+    masks = {p.name: png(tmp_path / layout.mask_filename(p.name)) > 127 for p in parts.PARTS}
     label = png(tmp_path / "label.png")
 
     assert masks["lips"].sum() > 20 and masks["skin"].sum() > 5 * masks["lips"].sum()
