@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "operators.render",
     "operators.batch",
     "operators.bindings",
+    "operators.human",
     "preferences",
     "operators.worker",
     "operators.generate",

@@ -7,6 +7,7 @@ from typing import Any
 from bpy.types import Panel
 
 from ..operators.batch import BLURD_OT_batch_sweep
+from ..operators.human import BLURD_OT_add_human
 from ..operators.render import BLURD_OT_render
 from .sidebar import SidebarPanel
 
@@ -31,6 +32,7 @@ class BLURD_PT_output(SidebarPanel, Panel):
         row.operator(BLURD_OT_batch_sweep.bl_idname, icon="RENDER_ANIMATION")
         if props.status:
             layout.progress(factor=props.progress / 100.0, text=props.status)
+        layout.operator(BLURD_OT_add_human.bl_idname, icon="OUTLINER_OB_ARMATURE")
 
 
 classes: tuple[type, ...] = (BLURD_PT_output,)

@@ -125,7 +125,8 @@ def test_built_zip_holds_the_package_and_leaves_out_development_files(tmp_path):
     names = set(zipfile.ZipFile(archive).namelist())
     for needed in ("__init__.py", "blender_manifest.toml", "factors/schema.py", "presets/reader.py",
                    "presets/quick.toml", "presets/blurd3d.toml", "presets/blurd_mask.toml", "operators/presets.py",
-                   "panels/factors.py", *(w.removeprefix("./") for w in _manifest()["wheels"])):
+                   "panels/factors.py", "scene/assets/makehuman_hm08.npz",  # the built-in human works offline
+                   *(w.removeprefix("./") for w in _manifest()["wheels"])):
         assert needed in names, needed
     for name in names:
         assert not name.startswith(("tests/", "benchmarks/", ".ci/", "tools/", ".git")), name
@@ -144,6 +145,8 @@ module = "bl_ext.user_default.blurd"
 assert addon_utils.check(module) == (True, True), addon_utils.check(module)
 assert bpy.context.scene.blurd.gender == "male"
 assert bpy.ops.blurd.preset_export.get_rna_type().description
+assert bpy.ops.blurd.add_human() == {"FINISHED"}  # the bundled MakeHuman assets load from the installed extension
+assert "BLURD_Body" in bpy.data.scenes["BLURD Portrait"].objects
 addon_utils.disable(module)
 assert not hasattr(bpy.types.Scene, "blurd") and not hasattr(bpy.types, "BLURD_PT_factors")
 print("installed, enabled and disabled")

@@ -202,3 +202,17 @@ def test_lowpoly_ablation_preset_reads_and_a_bad_human_is_refused(tmp_path):
     bad.write_text('format = 1\nname = "bad"\n[render]\nhuman = "mannequin"\n', encoding="utf-8")
     with pytest.raises(PresetError, match="human"):
         load_preset(bad)
+
+
+def test_sidebar_adds_the_built_in_human_in_a_new_scene():
+    import blurd
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    blurd.register()
+    try:
+        assert bpy.ops.blurd.add_human() == {"FINISHED"}
+        portrait = bpy.data.scenes["BLURD Portrait"]
+        assert portrait.camera is not None and objects.BODY in portrait.objects
+        assert builder.scene_human(portrait) is HumanModel.MAKEHUMAN
+    finally:
+        blurd.unregister()

@@ -7,7 +7,9 @@ API (what the scene builder and the strand-hair code build on)::
     body = build_body(age=30.0, gender="male", race="caucasian")   # cached (LRU of 16); arrays are read-only
 
     body.verts      (N, 3) float32  Blender metres, Z up, the face toward -Y, +X = the subject's left
-                                   (the camera rig of scene/rig.py looks along +Y at the face)
+                                   (the camera rig of scene/rig.py looks along +Y at the face); the body's
+                                   vertices lie on the rendered (subdivided) skin, so strands rooted there are
+                                   never buried; ``body.control`` keeps the hm08 control positions
     body.normals    (N, 3) float32  unit vertex normals (outward)
     body.faces      (F, 4) int64    quads into verts (hm08 is all quads)
     body.uvs        (F, 4, 2) float32  per-corner UVs (MakeHuman's layout; the CC0 masks use it)
@@ -32,12 +34,13 @@ The hm08 topology never changes, so per-vertex regions and fixed landmark vertic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
 from .assets import Assets, load_assets
 from .macro import Macro, target_weights
+from .subdivide import Subdivision, catmull_clark
 
 BLINK = 0.12  # face-unit blink weight: a hint of a lowered lid, so the eyes do not stare
 ARM_DROP_DEGREES = 40.0  # how far the arms come down from the A-pose (about the shoulder joint)
@@ -75,6 +78,7 @@ class Body:
     landmarks: dict[str, np.ndarray]
     eye_radius: float
     regions: dict[str, np.ndarray] = field(default_factory=dict)
+    control: np.ndarray | None = None  # the hm08 control vertices (verts moved onto the subdivided render surface)
 
     @property
     def key(self) -> tuple[float, str, str]:
@@ -218,6 +222,17 @@ def _landmarks(verts: np.ndarray, groups: dict[str, np.ndarray], assets_idx: dic
     return landmarks, radius
 
 
+@cache
+def _body_subdivision() -> tuple[np.ndarray, Subdivision]:
+    """The body's vertices (compact indices) and the level-1 Catmull-Clark operator of the body's quads; the first
+    rows of its result are where the render surface passes through each body vertex."""
+    assets = load_assets()
+    used = np.unique(assets.faces)
+    body_faces = np.searchsorted(used, assets.faces[assets.face_group == 0])
+    skin_used = np.unique(body_faces)
+    return skin_used, catmull_clark(np.searchsorted(skin_used, body_faces), len(skin_used))
+
+
 @lru_cache(maxsize=16)
 def build_body(age: float, gender: str, race: str) -> Body:
     """The body of one identity (age 18..90 years, gender male|female, race caucasian|asian|african|hispanic).
@@ -243,12 +258,15 @@ def build_body(age: float, gender: str, race: str) -> Body:
     groups = {GROUP_NAMES[n]: remap[assets.groups[n]][remap[assets.groups[n]] >= 0] for n in names_in}
     groups.update({n: groups[GROUP_NAMES[n]] for n in names_in if n != "body"})  # hm08 names as aliases
     face_sets = {GROUP_NAMES[n]: np.flatnonzero(assets.face_group == i) for i, n in enumerate(names_in)}
+    control = verts.copy()
+    skin_used, subdivision = _body_subdivision()
+    verts[skin_used] = subdivision.apply(control[skin_used])[: len(skin_used)].astype(np.float32)
     normals = vertex_normals(verts, faces)
     landmarks, eye_radius = _landmarks(verts, groups, assets.groups, full)
     regions = _regions(verts, normals, groups["body"], landmarks, uvs, faces, assets.masks, assets.mask_box)
     body = Body(float(age), gender, race, verts, normals, faces, uvs, assets.face_group, group_names, groups,
-                face_sets, landmarks, eye_radius, regions)
-    for array in (verts, normals, faces, uvs, *groups.values(), *face_sets.values(), *landmarks.values(),
+                face_sets, landmarks, eye_radius, regions, control)
+    for array in (verts, control, normals, faces, uvs, *groups.values(), *face_sets.values(), *landmarks.values(),
                   *regions.values()):
         array.flags.writeable = False
     return body

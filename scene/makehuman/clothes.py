@@ -99,25 +99,24 @@ def shirt(body: Body) -> Garment:
 
 
 def seams(body: Body, used: Array, base: Array) -> dict[str, Array]:
-    """Per-vertex attributes that place the shirt's sewing, as near-linear fields the material cuts sharp lines
-    from: ``seam`` = distance-like (m) to the armhole seams (where the arm's skinning weight crosses one half) and
-    the shoulder seams; ``pocket_u`` / ``pocket_v`` run 0..1 across a breast pocket on the subject's left."""
+    """Per-vertex attributes that place the shirt's sewing, as signed fields the material cuts sharp lines from:
+    ``seam_arm`` (zero round each armhole, where the arm's skinning weight crosses one half), ``seam_top`` (zero
+    along the top of each shoulder); ``pocket_u`` / ``pocket_v`` run 0..1 across a breast pocket on the left."""
     assets = load_assets()
     hm08 = np.unique(assets.faces)[used]  # body vertex -> hm08 vertex (build_body keeps the used ones in order)
-    seam = np.full(len(used), 0.05)
-    for side in "lr":
-        arm = assets.skin[f"arm_{side}"][hm08] + 0.5 * assets.skin[f"shoulder_{side}"][hm08]
-        near = (arm > 0.1) & (arm < 0.9)
-        seam = np.where(near, np.minimum(seam, np.abs(arm - 0.5) * 0.04), seam)
+    # signed fields (linear across faces, so the material's |field| < width cuts a sharp line after interpolation)
+    arm = np.maximum(*(assets.skin[f"arm_{s}"][hm08] + 0.5 * assets.skin[f"shoulder_{s}"][hm08] for s in "lr"))
+    seam_arm = np.where(arm > 0.05, (arm - 0.5) * 0.04, 0.05)
     shoulder = body.landmarks["shoulder_l"]
     on_top = (np.abs(base[:, 0]) > 0.06) & (base[:, 2] > shoulder[2] - 0.02)
-    seam = np.where(on_top, np.minimum(seam, np.abs(base[:, 1] - shoulder[1] - 0.006)), seam)
-    chest_z = shoulder[2] - 0.085
+    seam_top = np.where(on_top, base[:, 1] - shoulder[1] - 0.006, 0.05)
+    top_z = shoulder[2] - 0.03
     u = (base[:, 0] - 0.045) / 0.10
-    v = (base[:, 2] - (chest_z - 0.11)) / 0.11
+    v = (base[:, 2] - (top_z - 0.11)) / 0.11
     front = base[:, 1] < shoulder[1] - 0.03
     u, v = np.where(front, u, -1.0), np.where(front, v, -1.0)
-    return {"seam": seam.astype(np.float32), "pocket_u": u.astype(np.float32), "pocket_v": v.astype(np.float32)}
+    return {k: a.astype(np.float32) for k, a in
+            (("seam_arm", seam_arm), ("seam_top", seam_top), ("pocket_u", u), ("pocket_v", v))}
 
 
 def folds(points: Array, shoulder_z: float) -> Array:

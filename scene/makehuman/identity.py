@@ -35,8 +35,8 @@ TOKEN = "blurd_human_token"  # scene property: which identity cache belongs to t
 IDENTITY_PROP = "blurd_identity"  # scene property: the identity shown now (JSON)
 BODIES_KEPT = 4
 STYLES_KEPT = 8
-HEAD_SHARE = 0.42  # the head (top to chin) spans this share of the frame height
-TOP_MARGIN = 0.16  # share of the frame above the top of the head (room for hair)
+HEAD_SHARE = 0.40  # the head (top to chin) spans this share of the frame height
+TOP_MARGIN = 0.14  # share of the frame above the top of the head (room for hair)
 REFERENCE_HEAD_HEIGHT = HEAD_SHARE * 2 * FRAME_HALF_HEIGHT  # rig scale 1 frames a head this tall
 KEY_LIGHT_OFFSET = (-0.75, -1.05, 0.55)  # from the head centre, in rig units (scene/rig.py's key light)
 
@@ -152,16 +152,20 @@ def frame_camera(bl_scene: bpy.types.Scene, body: Body) -> None:
     scale = body.head_height / REFERENCE_HEAD_HEIGHT
     frame_height = 2 * FRAME_HALF_HEIGHT * scale
     top = lm["head_top"][2] + TOP_MARGIN * frame_height
-    # the rig turns about a point between the top of the head and the chin in depth too, so both sit near the
-    # plane the frame is measured in and every focal length (perspective) frames them alike
-    centre = np.array([0.0, (lm["head_top"][1] + lm["chin"][1]) / 2, top - frame_height / 2])
+    # The camera stays at eye level (a straight gaze into the lens, no tilt) and the lens shift moves the frame down
+    # over the shoulders. The rig turns about a point between the top of the head and the chin in depth, so both
+    # sit near the plane the frame is measured in and every focal length (perspective) frames them alike.
+    eye_level = float(lm["eyes"][2])
+    rig_at = np.array([0.0, (lm["head_top"][1] + lm["chin"][1]) / 2, eye_level])
+    shift = (top - frame_height / 2 - eye_level) / frame_height
     rig_obj = bpy.data.objects.get(rig.RIG_NAME)
     camera = bpy.data.objects.get(rig.CAMERA_NAME)
     if rig_obj is not None:
-        rig_obj.location = centre
+        rig_obj.location = rig_at
         rig_obj.scale = (scale, scale, scale)
     if camera is not None:
         camera.scale = (1 / scale,) * 3
+        camera.data.shift_y = shift
     light = bpy.data.objects.get(rig.KEY_LIGHT_NAME)
     if light is not None:
         head = np.array([0.0, lm["head_centre"][1], lm["eyes"][2]])

@@ -131,7 +131,8 @@ def body_meshes(body: Body, key: str) -> tuple[bpy.types.Mesh, bpy.types.Mesh, b
     faces = body.faces[body.face_sets["body"]]
     used = np.unique(faces)
     sub = topo.subdivision
-    verts = sub.apply(body.verts[used])
+    control = body.control if body.control is not None else body.verts
+    verts = sub.apply(control[used])
     normals = vertex_normals(verts, sub.faces)
     uvs = sub.corners(body.uvs[body.face_sets["body"]])
     attributes = {k: sub.apply(a[used]) for k, a in shading_attributes(body).items()}

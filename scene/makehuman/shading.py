@@ -23,7 +23,7 @@ SHIRT = "BLURD_Shirt"
 TIE = "BLURD_Tie"
 MASK_IMAGES = {"lips": "BLURD_MaskLips", "eyelids": "BLURD_MaskEyelids", "eyeliner": "BLURD_MaskEyeliner"}
 # skin tone per race, scene-linear (the binding file sets "Skin Tone" from these)
-SKIN_TONES = {"caucasian": (0.74, 0.46, 0.34), "asian": (0.68, 0.46, 0.30), "hispanic": (0.48, 0.28, 0.16),
+SKIN_TONES = {"caucasian": (0.76, 0.45, 0.31), "asian": (0.70, 0.45, 0.27), "hispanic": (0.48, 0.28, 0.16),
               "african": (0.18, 0.085, 0.048)}
 IRIS_ANGLE = 0.40  # radians from the gaze axis to the iris edge (an ~11.5 mm iris on the 16 mm hm08 eye sphere)
 PUPIL_ANGLE = 0.14
@@ -120,8 +120,9 @@ def _skin_surface(mat: bpy.types.Material, n: Nodes, bsdf: bpy.types.Node, asset
     redness = n.math("ADD", n.math("MULTIPLY", _attribute(n, "redness"), 0.5), n.math("MULTIPLY", lips, 0.9),
                      clamp=True)
     red = n.mix(1.0, colour, (1.0, 0.52, 0.52, 1.0), blend="MULTIPLY")
-    red = _scale_colour(n, red, 1.12)
+    red = _scale_colour(n, red, 1.05)
     colour = n.mix(redness, colour, red)
+    colour = _scale_colour(n, colour, _map(n, lips, 0.3, 0.9, 1.0, 0.8))  # lips a shade darker than the face
     # age: darker spots of the same tone (lentigines), more uneven; never toward another colour
     spots = _map(n, _noise(n, coords, 70.0, 4.0, 0.7), 0.58, 0.68)
     spot_amount = n.math("MULTIPLY", spots, n.math("MULTIPLY", _map(n, age, 0.45, 1.0), 0.55))
@@ -284,7 +285,9 @@ def cloth(name: str, colour_node: str, default: tuple[float, float, float], part
         stretch.inputs["Scale"].default_value = (1.0, 1.0, 0.25)
         n.link(coords, stretch.inputs["Vector"])
         height = n.math("ADD", height, n.math("MULTIPLY", _noise(n, stretch.outputs["Vector"], 14.0, 2.0), 2.0))
-        seam = _map(n, _attribute(n, "seam"), 0.0012, 0.0004)  # a sewn line ~1.5 mm wide
+        seam = n.math("MINIMUM", n.math("ABSOLUTE", _attribute(n, "seam_arm")),
+                      n.math("ABSOLUTE", _attribute(n, "seam_top")))
+        seam = _map(n, seam, 0.0012, 0.0004)  # a sewn line ~1.5 mm wide
         u, v = _attribute(n, "pocket_u"), _attribute(n, "pocket_v")
         inside = n.math("MULTIPLY", n.math("MULTIPLY", n.math("GREATER_THAN", u, 0.0), n.math("LESS_THAN", u, 1.0)),
                         n.math("MULTIPLY", n.math("GREATER_THAN", v, 0.0), n.math("LESS_THAN", v, 1.0)))
@@ -294,7 +297,8 @@ def cloth(name: str, colour_node: str, default: tuple[float, float, float], part
         seam = n.math("MAXIMUM", seam, rim)
         height = n.math("ADD", height, n.math("MULTIPLY", inside, 0.6))  # the pocket's second layer
         height = n.math("SUBTRACT", height, n.math("MULTIPLY", seam, 1.2))
-        colour = n.mix(n.math("MULTIPLY", seam, 0.3), colour, _scale_colour(n, colour, 0.72))
+        colour = n.mix(n.math("MULTIPLY", seam, 0.85), colour, _scale_colour(n, colour, 0.55))
+        colour = n.mix(n.math("MULTIPLY", inside, 0.5), colour, _scale_colour(n, colour, 0.93))
         n.link(colour, bsdf.inputs["Base Color"])
     n.link(n.bump(height, 0.25, 0.002), bsdf.inputs["Normal"])
     bsdf.inputs["Roughness"].default_value = 0.35 if tie else 0.75
