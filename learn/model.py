@@ -60,6 +60,10 @@ def check_spec(spec: ModelSpec, allow_download: bool) -> None:
     if any(ch in weights for ch in "/\\.") or Path(weights).suffix:
         raise LearnError(f"encoder weights file {weights} does not exist; pass a .safetensors/.pth file, 'none', or "
                          "a named pretraining (e.g. imagenet) with --allow-download")
+    known = smp.encoders.encoders.get(spec.encoder, {}).get("pretrained_settings")
+    if known is not None and weights not in known:
+        raise LearnError(f"encoder {spec.encoder} has no pretrained weights named {weights!r}; it has: "
+                         f"{', '.join(known) or 'none'} (or pass a local weights file)")
     if not allow_download:
         raise LearnError(f"encoder weights {weights!r} would be downloaded from the hub; pass --allow-download, a "
                          "local weights file, or --encoder-weights none")
@@ -114,8 +118,14 @@ def build_unet(spec: ModelSpec, allow_download: bool = False):
     check_spec(spec, allow_download)
     weights = spec.encoder_weights
     named = None if weights == NO_WEIGHTS or Path(weights).expanduser().is_file() else weights
-    model = smp.Unet(encoder_name=spec.encoder, encoder_depth=spec.encoder_depth, encoder_weights=named,
-                     decoder_channels=tuple(spec.decoder_channels), classes=spec.classes, **spec.extra)
+    try:
+        model = smp.Unet(encoder_name=spec.encoder, encoder_depth=spec.encoder_depth, encoder_weights=named,
+                         decoder_channels=tuple(spec.decoder_channels), classes=spec.classes, **spec.extra)
+    except Exception as exc:  # smp, timm and the hub raise many types; the user needs the encoder and the cause
+        if named is None:
+            raise
+        raise LearnError(f"could not get the {named!r} weights of encoder {spec.encoder}: {exc}; check the network "
+                         "or pass a local weights file with --encoder-weights FILE") from exc
     if weights != NO_WEIGHTS and named is None:
         load_encoder_weights(model.encoder, Path(weights))
     return model

@@ -407,6 +407,8 @@ def test_bad_input_fails_before_any_work(dataset, tmp_path, capsys):
         (["segmentation", str(dataset), "--source", "depth"], "unknown source 'depth'"),
         (["segmentation", str(dataset), "--test", str(tmp_path / "none")], "no known layout"),
         (["segmentation", str(dataset), "--encoder-weights", "imagenet"], "--allow-download"),
+        (["segmentation", str(dataset), "--encoder", "resnet34", "--encoder-weights", "instagram"],
+         "no pretrained weights named 'instagram'; it has: imagenet"),
         (["segmentation", str(dataset), "--encoder-weights", str(tmp_path / "enc.safetensors")], "does not exist"),
         (["segmentation", str(dataset), "--encoder", "resnet_unknown"], "unknown encoder 'resnet_unknown'"),
         (["segmentation", str(dataset), "--size", "36"], "multiple of 8"),
