@@ -172,6 +172,12 @@ def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = No
     except ImportError:
         raise SystemExit("batch.py: bpy is not importable; run it as `blender -b -P batch.py -- ...` or install "
                          "the bpy wheel (pip install bpy==5.0.1) into this Python") from None
+    try:
+        import PIL  # noqa: F401 - the pass PNGs are encoded by Pillow
+    except ImportError:
+        raise SystemExit(f"batch.py: Pillow is not importable by this Python ({sys.executable}); install it "
+                         "(`pip install pillow`; for Blender's own Python: bash scripts/setup_blender.sh BLENDER)"
+                         ) from None
     from blurd.scene import sweep, user_scene
 
     config = sweep.SweepConfig(**config_values)

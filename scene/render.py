@@ -129,14 +129,15 @@ def blurd_version() -> str:
 
 
 def write_passes(folder: Path, raw: RawImages, camera_to_world: np.ndarray, palette_cells: int,
-                 raw_depth_exr: Path | None = None) -> None:
+                 raw_rgb_png: Path, raw_depth_exr: Path | None = None) -> None:
     """Every pass file of the sample (all but sample.json), each written atomically.
 
-    ``raw_depth_exr`` is Blender's own float32 EXR of the depth pass; it becomes depth.exr by a rename (the scratch
-    folder lies inside the sample folder), so the metric depth is exactly what Cycles wrote.
+    ``raw_rgb_png`` and ``raw_depth_exr`` are the PNG and float32 EXR Blender wrote; they become rgb.png and
+    depth.exr by a rename (the scratch folder lies inside the sample folder), so both are exactly what Blender wrote,
+    never decoded and encoded again.
     """
     files = {p.name: folder / p.filename for p in layout.PASSES}
-    write_png(files["rgb"], raw.rgb)
+    os.replace(raw_rgb_png, files["rgb"])
     if raw_depth_exr is not None:
         os.replace(raw_depth_exr, files["depth_exr"])
     write_png(files["depth"], depth_png(raw.depth, coverage.subject_mask(raw.coverage)))
@@ -226,8 +227,9 @@ def finish_sample(pending: PendingSample) -> SampleRecord:
         settings = pending.settings
         cells = settings.palette_cells if settings is not None else RenderSettings().palette_cells
         camera_to_world = np.array(pending.camera["extrinsics"]["camera_to_world_blender"])
-        raw_depth = passes.find_raw_files(pending.raw_dir)["depth"] if pending.keep_depth_exr else None
-        write_passes(pending.folder, raw, camera_to_world, cells, raw_depth)
+        found = passes.find_raw_files(pending.raw_dir)
+        write_passes(pending.folder, raw, camera_to_world, cells, found["rgb"],
+                     found["depth"] if pending.keep_depth_exr else None)
     finally:
         remove_entry(pending.raw_dir)
     finished = time.perf_counter()
