@@ -86,8 +86,6 @@ class Nodes:
 
 def _principled(name: str) -> tuple[bpy.types.Material, Nodes, bpy.types.Node]:
     mat = bpy.data.materials.new(name)
-    if mat.node_tree is None:  # Blender 4.x creates materials without nodes
-        mat.use_nodes = True
     nodes = Nodes(mat.node_tree)
     bsdf = mat.node_tree.nodes.get("Principled BSDF")
     return mat, nodes, bsdf

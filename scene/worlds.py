@@ -103,8 +103,6 @@ BRANCHES = (_studio, _daylight, _sunset, _indoor)  # in WORLD_INDEX order
 def build_world(scene: bpy.types.Scene) -> bpy.types.World:
     """The world with all four environments, switched by 'World Index' and turned by 'World Rotation'."""
     world = bpy.data.worlds.new(WORLD_NAME)
-    if world.node_tree is None:  # Blender 4.x creates worlds without nodes
-        world.use_nodes = True
     tree = world.node_tree
     for node in list(tree.nodes):
         tree.nodes.remove(node)

@@ -31,8 +31,6 @@ PUPIL_ANGLE = 0.14
 
 def _material(name: str, part: str) -> tuple[bpy.types.Material, Nodes, bpy.types.Node]:
     mat = bpy.data.materials.new(name)
-    if mat.node_tree is None:
-        mat.use_nodes = True
     mat["blurd_part"] = part  # the masks read objects first; every mesh here has one part
     return mat, Nodes(mat.node_tree), mat.node_tree.nodes["Principled BSDF"]
 

@@ -77,8 +77,6 @@ def hair_material(part: StrandPart) -> bpy.types.Material:
     """A new hair material for ``part`` named ``KNOBS[part].material`` with its four binding knobs."""
     knobs = KNOBS[part]
     mat = bpy.data.materials.new(knobs.material)
-    if mat.node_tree is None:  # Blender 4.x creates materials without nodes
-        mat.use_nodes = True
     tree = mat.node_tree
     tree.nodes.clear()
     group = tree.nodes.new("ShaderNodeGroup")
