@@ -171,15 +171,19 @@ HAIR_GROWERS: dict[HairStyle, Callable[[Head, np.random.Generator, float], Stran
 
 
 def full_beard(head: Head, rng: np.random.Generator, density: float) -> Strands:
+    """Moustache, cheeks, jaw and chin: short on the cheeks, fullest on the chin, combed down."""
     f = head.frame
     p, nrm = roots(head, rng, lambda q: beard(f, q), count(40000, density), head.jaw)
     x, z, _ = face_coords(f, p)
     moustache = (z > (f.mouth[2] - f.eye_z) / f.eye_gap) & (np.abs(x) < 0.75)
     comb = np.where(moustache[:, None], tangent(DOWN + np.sign(x)[:, None] * np.array([0.6, 0, 0]), nrm),
                     tangent(DOWN * 1.0 - BACK * 0.2, nrm))
-    lengths = np.where(moustache, rng.uniform(0.009, 0.014, len(p)), rng.uniform(0.015, 0.028, len(p)))
-    g = Growth(comb, lift=0.45, gravity=0.3, stiffness=0.6, clearance=rng.uniform(0.001, 0.008, len(p)),
-               wiggle=0.12)
+    chin = smoothstep(1.1, 0.3, np.abs(x))  # toward the chin the beard grows longer and fuller
+    lengths = np.where(moustache, rng.uniform(0.009, 0.014, len(p)),
+                       rng.uniform(0.014, 0.024, len(p)) * (1.0 + 0.3 * chin))
+    # layers of strands give fair beards their whiteness (light scattered between strands): keep the volume
+    g = Growth(comb, lift=0.4, gravity=0.3, stiffness=0.6,
+               clearance=rng.uniform(0.001, 0.006, len(p)) * (1.0 + 0.5 * chin), wiggle=0.12)
     pts = clump(grow_strands(head, rng, p, nrm, lengths, 5, g, head.jaw), 0.004, 0.3, rng)
     return finish(StrandPart.BEARD, head.jaw.push_out(pts, 0.0005), 0.00004, density)
 
