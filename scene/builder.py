@@ -29,6 +29,7 @@ from .makehuman import identity as mh_identity
 from .makehuman import objects as mh_objects
 from .meshes import Surface, add_float_attribute, add_shape_keys, add_subdivision, new_object
 from .part_tags import PART_PROPERTY
+from .render_settings import DIRECT_LIGHT, HAIR_LIGHT_PATHS, LightPaths, apply_light_paths, apply_render_settings
 from .warps import WARPS
 
 BUILTIN_MARK = "blurd_builtin_human"  # scene custom property: which built-in human the scene holds (HumanModel)
@@ -37,45 +38,13 @@ BINDING_FILES = {HumanModel.MAKEHUMAN: Path(__file__).with_name("builtin_binding
                  HumanModel.LOWPOLY: Path(__file__).with_name("lowpoly_bindings.toml")}
 
 
-@dataclass(frozen=True)
-class LightPaths:
-    """Direct light only: a part's colour then cannot bleed onto its neighbours through bounces, so a colour factor
-    changes only the pixels of its own part (the control-fidelity guarantee), and renders stay fast."""
-
-    max_bounces: int = 1
-    diffuse_bounces: int = 0
-    glossy_bounces: int = 0
-    transmission_bounces: int = 0
-    volume_bounces: int = 0
-    transparent_max_bounces: int = 4
 
 
-# Strand hair needs glossy and transmission bounces or fair hair renders near-black (scene/strands/shading.py).
-# Colour factors still act only inside their part: diffuse bounces stay off, and apply_ray_visibility hides
-# every coloured part from the bounce rays of other objects.
-HAIR_LIGHT_PATHS = LightPaths(max_bounces=8, diffuse_bounces=0, glossy_bounces=4, transmission_bounces=8,
-                              transparent_max_bounces=8)
-
-
-def configure_render(scene: bpy.types.Scene, render: RenderSettings, paths: LightPaths = LightPaths()) -> None:
-    """Cycles with the preset's resolution, samples, denoising, device and threads; fixed seed, no adaptivity."""
-    scene.render.engine = "CYCLES"
-    cycles = scene.cycles
-    cycles.device = render.device.value
-    cycles.samples = render.samples
-    cycles.use_denoising = render.denoise
-    cycles.use_adaptive_sampling = False  # per-pixel sample counts would make unrelated pixels differ
-    cycles.seed = 0
-    cycles.use_animated_seed = False
-    for name, value in vars(paths).items():
-        setattr(cycles, name, value)
-    cycles.caustics_reflective = cycles.caustics_refractive = False
-    scene.render.resolution_x, scene.render.resolution_y = render.resolution
-    scene.render.resolution_percentage = 100
-    scene.render.film_transparent = render.transparent_background
-    scene.render.threads_mode = "FIXED" if render.threads > 0 else "AUTO"
-    if render.threads > 0:
-        scene.render.threads = render.threads
+def configure_render(scene: bpy.types.Scene, render: RenderSettings, paths: LightPaths = DIRECT_LIGHT) -> None:
+    """The built-in scene's Cycles setup: the preset's settings (render_settings, the one place that sets them), the
+    light paths that keep colour factors in their part, and the AgX view."""
+    apply_render_settings(scene, render, seed=0)
+    apply_light_paths(scene, paths)
     scene.view_settings.view_transform = "AgX"
     scene.view_settings.look = "AgX - Medium High Contrast"
 

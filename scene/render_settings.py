@@ -4,6 +4,7 @@ puts a user's own settings back after a sweep."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import bpy
 
@@ -40,6 +41,34 @@ def apply_render_settings(bl_scene: bpy.types.Scene, settings: RenderSettings | 
         bl_scene.render.threads = settings.threads
     else:
         bl_scene.render.threads_mode = "AUTO"
+
+
+@dataclass(frozen=True)
+class LightPaths:
+    """Direct light only: a part's colour then cannot bleed onto its neighbours through bounces, so a colour factor
+    changes only the pixels of its own part (the control-fidelity guarantee), and renders stay fast."""
+
+    max_bounces: int = 1
+    diffuse_bounces: int = 0
+    glossy_bounces: int = 0
+    transmission_bounces: int = 0
+    volume_bounces: int = 0
+    transparent_max_bounces: int = 4
+
+
+DIRECT_LIGHT = LightPaths()  # the low-poly human's paths
+# Strand hair needs glossy and transmission bounces or fair hair renders near-black (scene/strands/shading.py).
+# Colour factors still act only inside their part: diffuse bounces stay off, and apply_ray_visibility hides
+# every coloured part from the bounce rays of other objects.
+HAIR_LIGHT_PATHS = LightPaths(max_bounces=8, diffuse_bounces=0, glossy_bounces=4, transmission_bounces=8,
+                              transparent_max_bounces=8)
+
+
+def apply_light_paths(bl_scene: bpy.types.Scene, paths: LightPaths) -> None:
+    """Cycles bounce limits (and no caustics) of the built-in scene."""
+    for name, value in vars(paths).items():
+        setattr(bl_scene.cycles, name, value)
+    bl_scene.cycles.caustics_reflective = bl_scene.cycles.caustics_refractive = False
 
 
 _RENDER_SETTING_PATHS = (
