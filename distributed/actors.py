@@ -78,14 +78,17 @@ class RenderWorker:
             lock = sample_lock(Path(out), sample.id).acquire(blocking=False)
         except Busy:
             return RenderResult(sample.id, None, 0.0, busy=True)
+        row, error = None, ""
         try:
             row = self._sweep.render_into_dataset(self.scene, sample, Path(out), render=self.render_settings,
                                                   output=self.output, apply_factors=self.apply_factors)
         except self._sweep.SampleError as exc:
-            return RenderResult(sample.id, None, time.perf_counter() - started, str(exc))
+            error = str(exc)
         finally:
             lock.release()
-        return RenderResult(sample.id, row, time.perf_counter() - started, cpu_seconds=time.process_time() - cpu)
+            self._sweep.release_freed_memory()  # as the local sweep: a long-lived worker's heap must not creep
+        return RenderResult(sample.id, row, time.perf_counter() - started, error,
+                            cpu_seconds=time.process_time() - cpu)
 
 
 class DiffusionWorker:
