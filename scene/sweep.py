@@ -39,6 +39,7 @@ from ..dataset.manifest import Manifest, manifest_row
 from ..dataset.record import complete_record, read_record
 from ..factors.errors import BlurdError
 from ..factors.grid import Grid, Sample, shard
+from ..factors.validate import validate_assignment
 from ..presets.settings import OutputSettings, RenderSettings
 from .render import render_sample
 
@@ -191,6 +192,28 @@ def check_free_space(out: Path, needed: int) -> None:
         raise DiskFullError(out)
 
 
+def check_seed_policy(out: Path, manifest: Manifest, grid: Grid) -> None:
+    """SweepError when the folder's samples were seeded another way than ``grid`` seeds them (a dataset made before
+    seed policies, or with another ``seed_from``): resuming would mix two noise policies in one dataset. The first
+    readable manifest row decides."""
+    for row in manifest.rows():
+        seed, factors = row.get("seed"), row.get("factors")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not isinstance(factors, dict):
+            continue
+        try:
+            values = validate_assignment(factors, complete=True)
+        except BlurdError:
+            continue
+        expected = grid.seed_policy.seed(values, row.get("id"))
+        if expected != seed:
+            raise SweepError(
+                f"{out} holds samples seeded another way than this preset seeds them (sample {row.get('id')}: seed "
+                f"{seed}, this preset's seed policy gives {expected}); to resume a dataset made before seed policies "
+                f"add seed_from = \"sample\" to its [grid], otherwise set the seed_from it was made with, or sweep "
+                f"into a new folder")
+        return
+
+
 # ----------------------------------------------------------------------------------------------- one sample
 
 
@@ -331,6 +354,7 @@ class Sweep:
             hygiene.remove_stale_temp_files(layout.samples_root(self.out))
             hygiene.remove_stale_temp_files(self.out / layout.LOCKS_DIR)
         self.manifest.repair()
+        check_seed_policy(self.out, self.manifest, config.grid)
         self.summary = SweepSummary(self.out, self._planned or 0)
         self._started_at = time.perf_counter()
         self._bar = _progress_bar(self._planned) if config.progress_bar else None

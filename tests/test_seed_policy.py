@@ -127,3 +127,23 @@ def test_records_written_before_seed_policies_still_read(tmp_path):
     old = {"id": "0123456789abcdef", "seed": 5, "factors": {"hair_color": "red"}}
     record = SampleRecord.from_json(old)
     assert record.seed == 5 and ids.SeedPolicy.from_record(record.seed_policy).per_sample
+
+
+def test_resuming_a_folder_seeded_another_way_is_refused_before_any_work(tmp_path):
+    """A dataset made before seed policies (per-sample seeds) resumed by a preset with the default policy would mix
+    two noise policies: the sweep refuses it and names the fix; with seed_from = "sample" it resumes."""
+    scene = tiny_scene.build_scene()
+    render = loads_preset("format = 1\n[render]\nresolution = [16, 16]\nsamples = 1\n").render
+
+    def run(seed_from: str, limit: int | None = None) -> sweep.SweepSummary:
+        preset = loads_preset(PRESET.format(seed_from=seed_from))
+        config = sweep.SweepConfig(out=tmp_path, grid=preset.grid, render=render, output=preset.output,
+                                   limit=limit, progress_bar=False)
+        return sweep.Sweep(config, scene=scene, apply_factors=tiny_scene.apply_factors).run()
+
+    assert run('"sample"', limit=1).rendered == 1
+    with pytest.raises(sweep.SweepError, match=r'seeded another way.*seed_from = "sample"'):
+        run('["gender"]')
+    assert len(list((tmp_path / layout.SAMPLES_DIR).iterdir())) == 1  # nothing rendered
+    resumed = run('"sample"')
+    assert (resumed.rendered, resumed.skipped) == (1, 1)
