@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..dataset.files import atomic_path
+from ..dataset.files import write_bytes
 from .errors import LearnError
 
 META_KEY = "blurd_learn"
@@ -32,7 +32,7 @@ class TrainingState:
 
 def save(path: Path, model, step: int, header: dict, optimizer=None) -> Path:
     """Write model (and optimizer) state plus ``header`` to ``path`` atomically."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save as to_bytes  # bytes, written like every other file (save_file makes 0600)
 
     tensors = {MODEL_PREFIX + k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "step": step, **header}
@@ -46,8 +46,7 @@ def save(path: Path, model, step: int, header: dict, optimizer=None) -> Path:
                 else:
                     scalars.setdefault(str(idx), {})[name] = value
         meta["optimizer"] = {"param_groups": opt["param_groups"], "scalars": scalars}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(meta)})
+    write_bytes(path, to_bytes(tensors, metadata={META_KEY: json.dumps(meta)}))
     return path
 
 

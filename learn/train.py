@@ -223,8 +223,8 @@ def train(config: TrainConfig, pairs: Sequence[LabelledImage], out: Path, option
         losses.append(float(loss.detach()))
         result.steps_done = step + 1
         if bar is not None:
-            bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+            bar.update(1)
         if result.steps_done % options.checkpoint_every == 0 or result.steps_done == end:
             if result.steps_done < total:
                 checkpoint.save(out / CHECKPOINT_FILE, model, result.steps_done, header(config, losses), optimizer)
