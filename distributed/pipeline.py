@@ -12,6 +12,7 @@ on.
 from __future__ import annotations
 
 import collections
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -488,5 +489,5 @@ def _cause(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     for line in reversed(lines):
         if not line.startswith(("File ", "^", "ray::", "Traceback")) and ":" in line:
-            return line
+            return re.sub(r"^(?:\w+\.)+(?=\w+: )", "", line)  # the error class without its module path
     return lines[-1] if lines else type(exc).__name__

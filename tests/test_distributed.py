@@ -237,7 +237,7 @@ def test_killed_workers_are_retried_and_a_failing_sample_is_reported_with_nothin
     assert manifest_rows(out) == {k: v for k, v in manifest_rows(local_dataset).items() if k != bad}
 
 
-def test_missing_resources_are_clear_errors_before_any_work(local_ray, preset, tmp_path, capsys):
+def test_missing_resources_and_models_are_clear_errors_before_any_work(local_ray, preset, tmp_path, capsys):
     out = tmp_path / "never"
     code, _, err = run(capsys, "--preset", str(preset), "--out", str(out), "--diffuse", "unleashed",
                        "--diffusion-workers", "2")
@@ -245,6 +245,12 @@ def test_missing_resources_are_clear_errors_before_any_work(local_ray, preset, t
     code, _, err = run(capsys, "--preset", str(preset), "--out", str(out), "--render-workers", "3")
     assert code == 2 and "need 3 CPU(s)" in err and "lower --render-workers" in err
     assert not out.exists()
+
+    missing = tmp_path / "missing.toml"
+    missing.write_text(re.sub(r'base_model = ".*"', f'base_model = "{tmp_path / "no-model"}"', preset.read_text()))
+    code, _, err = run(capsys, "--preset", str(missing), "--out", str(out), "--diffuse", "harbinger")
+    assert code == 2 and "the diffuse workers cannot start: ModelNotFoundError: base model" in err
+    assert not any(layout.samples_root(out).iterdir())  # nothing rendered before the error
 
 
 def test_a_bad_address_is_a_clear_error_at_once(preset, tmp_path):
