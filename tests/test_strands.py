@@ -8,17 +8,21 @@ import dataclasses
 import math
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import bpy
 import numpy as np
 import pytest
 
+import blurd.scene
 from blurd.factors.parts import PART_BY_NAME
-from blurd.factors.schema import COLOURS
+from blurd.factors.schema import COLOURS, FACTORS
 from blurd.scene.makehuman.body import build_body
 from blurd.scene.strands import growth
 from blurd.scene.strands.head import BodyError
 from blurd.scene.strands.objects import PART_PROPERTY, make_hair_object
+from blurd.scene.strands.palette import KNOBS, binding_toml
 from blurd.scene.strands.shading import LIGHT_PATHS, hair_material, set_colour
 from blurd.scene.strands.styles import BeardStyle, HairStyle, StrandPart
 
@@ -155,6 +159,17 @@ def test_density_scales_counts_and_thickness(body, head):
     assert growth.density_for(512) == 1.0 and growth.density_for(64) == 0.125
     with pytest.raises(ValueError, match="density"):
         growth.grow(HairStyle.BUZZCUT, body, 0.0, SEED)
+
+
+@pytest.mark.parametrize("factor, part", [("hair_color", StrandPart.HAIR), ("beard_color", StrandPart.BEARD),
+                                          ("eyebrow_color", StrandPart.EYEBROWS)])
+def test_builtin_bindings_set_the_palette(factor, part):
+    """The built-in binding file drives each hair material exactly as palette.binding_toml says (no drift between the
+    melanin table and the file)."""
+    values = next(f for f in FACTORS if f.name == factor).values
+    expected = tomllib.loads(binding_toml(factor, part, values))[factor]
+    shipped = tomllib.loads((Path(blurd.scene.__file__).parent / "builtin_bindings.toml").read_text())[factor]
+    assert [e for e in shipped if e.get("material") == KNOBS[part].material] == expected
 
 
 def test_bad_input_is_named(body):
