@@ -23,6 +23,7 @@ from typing import Any
 import bpy
 import numpy as np
 
+from ...factors import default_assignment
 from .. import rig
 from ..anatomy import FRAME_HALF_HEIGHT
 from ..strands.growth import REFERENCE_PX, density_for
@@ -132,7 +133,7 @@ def human_objects(bl_scene: bpy.types.Scene) -> dict[str, bpy.types.Object]:
 def apply_identity(bl_scene: bpy.types.Scene, values: Mapping[str, Any]) -> Identity:
     """Show the identity named by ``values`` (identity factors missing from it keep their current value)."""
     current = json.loads(bl_scene.get(IDENTITY_PROP, "{}"))
-    merged = {**current, **{k: values[k] for k in IDENTITY_FACTORS if k in values}}
+    merged = {**default_assignment(), **current, **{k: values[k] for k in IDENTITY_FACTORS if k in values}}
     identity = Identity.from_factors(merged)
     cache = scene_cache(bl_scene)
     density = strand_density(bl_scene)
