@@ -37,7 +37,7 @@ def main() -> int:
     grid = Grid(
         sweep={f.name: list(f.values) for f in factors.FACTORS}, samples=args.samples, seed=3)
     if args.keep_freed_memory:
-        sweep.release_freed_memory = lambda: None
+        sweep.release_freed_memory = sweep.pin_mmap_threshold = lambda: None
     human = {"human": args.human} if args.human else {}
     render = settings.RenderSettings(resolution=(64, 64), samples=4, denoise=False, threads=2, **human)
     process = psutil.Process()

@@ -344,6 +344,7 @@ class Sweep:
     def start(self) -> None:
         """Check the folder, plan the samples, clear dead writers' files, repair the manifest, copy the preset."""
         config = self.config
+        pin_mmap_threshold()
         check_writable(self.out)
         self._plan = plan_samples(config.grid, config.shard, config.limit)
         self._planned = planned_count(config.grid, config.shard, config.limit)
@@ -515,22 +516,28 @@ class Sweep:
             return self.finish()
 
 
-def _malloc_trim() -> Callable[[], None]:
-    """glibc's ``malloc_trim(0)``, or a no-op where the C library has none (macOS, Windows, musl)."""
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD_BYTES = 256 * 1024
+
+
+def _glibc_allocator() -> tuple[Callable[[], None], Callable[[], None]]:
+    """(pin the mmap threshold, ``malloc_trim(0)``) of glibc, or no-ops where the C library lacks them."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        trim, mallopt = libc.malloc_trim, libc.mallopt
     except (OSError, AttributeError, TypeError):
-        return lambda: None
+        return (lambda: None), (lambda: None)
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return lambda: trim(0) and None
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return (lambda: mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) and None), (lambda: trim(0) and None)
 
 
-release_freed_memory = _malloc_trim()
-"""Hand the heap pages freed by the last render back to the system. Each Cycles render allocates and frees
-hundreds of MB in blocks of changing sizes across its threads' malloc arenas; glibc keeps the freed pages, so a
-long sweep's resident memory crept up by several MB per 100 samples (issue 13; datablock and Python object counts
-stayed flat). Trimming after every sample keeps it flat (benchmarks/sweep_memory.py)."""
+pin_mmap_threshold, release_freed_memory = _glibc_allocator()
+"""Keep a long sweep's resident memory flat. Each Cycles render allocates and frees hundreds of MB in blocks of
+changing sizes across its threads' malloc arenas. glibc raises its mmap threshold after each large free, so later
+render buffers came from the heap, and it keeps freed heap pages: resident memory crept up by several MB per 100
+samples (issue 13; datablock and Python object counts stayed flat). The sweep pins the threshold once (large
+buffers are mapped and unmapped whole) and trims the heap after every sample (benchmarks/sweep_memory.py)."""
 
 
 def peak_rss_mb() -> float | None:
