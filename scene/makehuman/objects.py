@@ -19,7 +19,7 @@ from functools import cache
 import bpy
 import numpy as np
 
-from ...factors.parts import PART_BY_NAME
+from ...factors.parts import PART_BY_NAME, PART_PROPERTY
 from ..meshes import grid_faces
 from ..strands import growth
 from ..strands import objects as strand_objects
@@ -30,7 +30,6 @@ from .assets import load_assets
 from .body import Body, vertex_normals
 from .subdivide import Subdivision, catmull_clark
 
-PART_PROPERTY = "blurd_part"
 BODY, LIPS, MOUTH = "BLURD_Body", "BLURD_Lips", "BLURD_Mouth"
 EYES = {"l": "BLURD_Eye_L", "r": "BLURD_Eye_R"}
 SHIRT, COLLAR, TIE = "BLURD_Shirt", "BLURD_Collar", "BLURD_Tie"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from ...factors.parts import PART_BY_NAME
+from ...factors.parts import PART_BY_NAME, PART_PROPERTY
 from .engine import Strands
-
-PART_PROPERTY = "blurd_part"  # custom property: the mask part an object belongs to (factors/parts.py PARTS)
 
 
 def make_hair_object(name: str, strands: Strands, material: bpy.types.Material | None,
