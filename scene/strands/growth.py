@@ -77,13 +77,14 @@ def bald_top(head: Head, rng: np.random.Generator, density: float) -> Strands:
 
     def region(q: Array) -> Array:
         e, a, _ = f.spherical(q)
-        upper = np.radians(np.interp(np.degrees(np.abs(a)), [0, 40, 55, 90, 130, 180], [-30, -30, 10, 19, 22, 20]))
+        upper = np.radians(np.interp(np.degrees(np.abs(a)), [0, 35, 50, 90, 130, 180], [-30, -30, 13, 21, 23, 21]))
         return scalp(f, q) * smoothstep(upper + np.radians(3), upper - np.radians(3), e)
 
     p, nrm = roots(head, rng, region, count(30000, density))
-    lengths = rng.uniform(0.015, 0.028, len(p))
-    g = Growth(tangent(DOWN * 0.7 + BACK * 0.5, nrm), lift=0.55, gravity=0.35, stiffness=0.6,
-               clearance=rng.uniform(0.001, 0.007, len(p)), wiggle=0.1)
+    lengths = rng.uniform(0.018, 0.03, len(p))
+    # a full fringe standing off the sides, so it shows beside the temples even in a small front view
+    g = Growth(tangent(DOWN * 0.7 + BACK * 0.5, nrm), lift=0.6, gravity=0.35, stiffness=0.6,
+               clearance=rng.uniform(0.002, 0.011, len(p)), wiggle=0.1)
     pts = clump(grow_strands(head, rng, p, nrm, lengths, 5, g), 0.006, 0.3, rng)
     return finish(StrandPart.HAIR, pts, 0.00004, density)
 
@@ -124,7 +125,7 @@ def bob_long(head: Head, rng: np.random.Generator, density: float) -> Strands:
     f = head.frame
     p, nrm = roots(head, rng, lambda q: scalp(f, q), count(45000, density))
     e, a, _ = f.spherical(p)
-    fringe = (np.abs(a) < np.radians(40)) & (e < np.radians(55))
+    fringe = (np.abs(a) < np.radians(52)) & (e < np.radians(55))  # bangs reach the temples: none hangs over a brow
     side = np.sign(p[:, 0] - f.centre[0] + 1e-6)[:, None] * np.array([1.0, 0.0, 0.0])
     back = smoothstep(np.radians(100), np.radians(150), np.abs(a))[:, None]  # the back falls straight down
     comb = np.where(fringe[:, None], tangent(-BACK * 0.5 + DOWN, nrm),
@@ -136,7 +137,7 @@ def bob_long(head: Head, rng: np.random.Generator, density: float) -> Strands:
     # cut: above the brows where the hair hangs in front of the face, below the chin elsewhere
     x, y = pts[..., 0] - f.eye_mid[0], pts[..., 1] - f.eye_mid[1]
     over_face = (np.abs(x) < 1.15 * f.eye_gap) & (y < 0.5 * f.eye_gap)
-    brow_cut = f.eye_z + 0.45 * f.eye_gap + rng.normal(0, 0.0015, len(p))[:, None]
+    brow_cut = f.eye_z + 0.62 * f.eye_gap + rng.normal(0, 0.001, len(p))[:, None]  # clear of the brows
     chin_cut = (f.chin_z - 0.025 + rng.normal(0, 0.003, len(p)))[:, None]
     above_shoulders = head.shoulder_height(pts) + 0.006  # ends rest above the shoulders, never in them
     pts = cut_below(pts, np.where(over_face, brow_cut, np.maximum(chin_cut, above_shoulders)), 14)
@@ -189,10 +190,12 @@ def full_beard(head: Head, rng: np.random.Generator, density: float) -> Strands:
 
 
 def eyebrows(head: Head, rng: np.random.Generator, density: float) -> Strands:
+    """Dense brows (about two layers of strands), so even a tiny render covers the brow's pixels, and its mask holds
+    the pixels a brow colour changes: inner strands point up, outer ones sweep out and down."""
     f = head.frame
     out = []
     for side in (1.0, -1.0):
-        p, nrm = roots(head, rng, lambda q, s=side: brow(f, q, s)[0], count(700, density, least=60))
+        p, nrm = roots(head, rng, lambda q, s=side: brow(f, q, s)[0], count(1100, density, least=150))
         _, u = brow(f, p, side)
         lateral = np.array([side, 0.0, 0.0])
         comb = tangent(lateral[None, :] * (0.35 + u[:, None]) + np.array([0, 0, 1.0]) * (1 - u[:, None]) * 0.9
@@ -200,7 +203,7 @@ def eyebrows(head: Head, rng: np.random.Generator, density: float) -> Strands:
         lengths = rng.uniform(0.006, 0.009, len(p))
         g = Growth(comb, lift=0.15, gravity=0.0, stiffness=0.8, clearance=rng.uniform(0.0002, 0.0012, len(p)),
                    wiggle=0.05)
-        out.append(finish(StrandPart.EYEBROWS, grow_strands(head, rng, p, nrm, lengths, 4, g), 0.00004, density, 0.4))
+        out.append(finish(StrandPart.EYEBROWS, grow_strands(head, rng, p, nrm, lengths, 4, g), 0.00005, density, 0.4))
     return join(*out)
 
 

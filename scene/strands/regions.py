@@ -54,7 +54,7 @@ def beard(frame: HeadFrame, p: Array) -> Array:
 def brow(frame: HeadFrame, p: Array, side: float) -> tuple[Array, Array]:
     """Weight of one eyebrow (side +1 = subject's left, +X) and the position along it (0 inner .. 1 outer)."""
     x, z, y = face_coords(frame, p)
-    u = (side * x - 0.2) / 0.82
+    u = (side * x - 0.2) / 0.74  # the tail ends ~5.5 cm from the mid-line, inside the temples
     centre = 0.30 + 0.09 * np.sin(np.pi * np.clip(u, 0, 1) * 0.85) - 0.05 * np.clip(u, 0, 1)
     half = 0.10 - 0.055 * np.clip(u, 0, 1)
     w = smoothstep(half, half * 0.6, np.abs(z - centre)) * smoothstep(-0.05, 0.05, u) * smoothstep(1.05, 0.95, u)
