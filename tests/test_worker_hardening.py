@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import diffusion_fixtures as fx
 import pytest
@@ -39,12 +40,19 @@ def send(process: subprocess.Popen, message: dict | str) -> None:
     process.stdin.flush()
 
 
-def replies_until(process: subprocess.Popen, done) -> list[dict]:
-    replies = []
-    while not replies or not done(replies[-1]):
-        line = process.stdout.readline()
-        assert line, f"the worker closed its output after {replies}"
-        replies.append(json.loads(line))
+def replies_until(process: subprocess.Popen, done, timeout: float = 300) -> list[dict]:
+    """The worker's replies up to the first for which ``done`` holds; a worker that stops answering is killed after
+    ``timeout`` seconds, so a lost reply fails the test instead of hanging it."""
+    replies: list[dict] = []
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    try:
+        while not replies or not done(replies[-1]):
+            line = process.stdout.readline()
+            assert line, f"the worker stopped answering after {replies}"
+            replies.append(json.loads(line))
+    finally:
+        watchdog.cancel()
     return replies
 
 
