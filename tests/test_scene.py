@@ -138,7 +138,8 @@ class Renders:
             render.render_sample(self.scene, folder, sample_id=sid, seed=SEED, factors=complete, settings=settings,
                                  quiet=True)
             rgb = np.asarray(Image.open(folder / "rgb.png").convert("RGB")).astype(np.int16)
-            masks = {p.name: np.asarray(Image.open(folder / layout.mask_filename(p.name))) > 127 for p in parts.PARTS}
+            # every pixel each part touches (8-bit coverage > 0), strands thinner than half a pixel included
+            masks = {p.name: np.asarray(Image.open(folder / layout.mask_filename(p.name))) > 0 for p in parts.PARTS}
             self.cache[key] = (rgb, masks)
         return self.cache[key]
 
