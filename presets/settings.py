@@ -27,7 +27,7 @@ class RenderSettings:
 
     resolution: tuple[int, int] = (256, 256)  # width, height in pixels
     samples: int = 32  # Cycles path-tracing samples per pixel
-    denoise: bool = True  # OpenImageDenoise on the rgb pass
+    denoise: bool = False  # OpenImageDenoise on the rgb pass: off, since it spreads a colour change beyond its part
     device: Device = Device.CPU
     threads: int = 0  # 0 = all cores
     palette_cells: int = 8  # spatial palette grid: cells along the short side

@@ -132,7 +132,7 @@ def test_a_sweep_killed_mid_way_resumes_to_a_complete_dataset(tmp_path, preset):
 
 def test_python_batch_py_sweeps_the_built_in_human(tmp_path):
     quick = (ROOT / "presets" / "quick.toml").read_text()
-    tiny = quick.replace("resolution = [128, 128]", "resolution = [32, 32]").replace("samples = 16", "samples = 1")
+    tiny = quick.replace("resolution = [128, 128]", "resolution = [32, 32]").replace("samples = 64", "samples = 1")
     preset = tmp_path / "quick_tiny.toml"
     preset.write_text(tiny)
     out = tmp_path / "out"

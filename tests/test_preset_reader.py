@@ -44,7 +44,7 @@ def test_quick_preset_is_a_handful_of_small_samples():
     preset = presets.load_preset(QUICK)
     samples = list(preset.grid)
     assert 4 <= len(samples) <= 12
-    assert max(preset.render.resolution) <= 128 and preset.render.samples <= 16
+    assert max(preset.render.resolution) <= 128 and preset.render.samples <= 64 and not preset.render.denoise
     assert {s.factors["gender"] for s in samples} == {"male", "female"}
 
 
