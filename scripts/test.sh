@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
 .venv/bin/ruff check --output-format concise .
-exec .venv/bin/python -m pytest -q "$@"
+# tests/ holds pytest.ini, so tests/ is the rootdir and the root package is imported only as blurd.
+exec .venv/bin/python -m pytest -q "${@:-tests}"

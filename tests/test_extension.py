@@ -402,3 +402,17 @@ def test_every_panel_draws_and_shows_every_factor_and_every_setting(registered):
     assert set(schema.FACTOR_NAMES) <= drawn, set(schema.FACTOR_NAMES) - drawn
     assert set(SETTING_FIELDS) <= drawn, set(SETTING_FIELDS) - drawn
     assert ("operator", "blurd.generate") in record
+
+
+def test_every_loaded_project_module_is_named_blurd():
+    """No module of the package is loaded a second time under another name (e.g. pytest importing the root folder
+    as a package named after the clone)."""
+    def package_file(module) -> bool:
+        path = getattr(module, "__file__", None)
+        if not path or not Path(path).resolve().is_relative_to(REPO_ROOT):
+            return False
+        return Path(path).resolve().relative_to(REPO_ROOT).parts[0] not in NOT_PACKAGE_CODE
+
+    aliases = sorted(name for name, module in list(sys.modules.items())
+                     if package_file(module) and not name.startswith(("blurd", "bl_ext")))  # Blender's own
+    assert not aliases, aliases
