@@ -409,7 +409,7 @@ def test_every_loaded_project_module_is_named_blurd():
     as a package named after the clone)."""
     def package_file(module) -> bool:
         path = getattr(module, "__file__", None)
-        if not path or not Path(path).resolve().is_relative_to(REPO_ROOT):
+        if not path or not Path(path).is_absolute() or not Path(path).resolve().is_relative_to(REPO_ROOT):
             return False
         return Path(path).resolve().relative_to(REPO_ROOT).parts[0] not in NOT_PACKAGE_CODE
 
