@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_presets import render_table
 
 from blurd import batch, presets
 from blurd.dataset import layout
@@ -31,13 +32,7 @@ name = "kill-test"
 [grid.sweep]
 hair_color = ["red", "blue", "green", "yellow"]
 camera_angle = [0, 15]
-[render]
-resolution = [32, 32]
-samples = 2
-denoise = false
-threads = 1
-palette_cells = 4
-[output]
+""" + render_table(samples=2) + """[output]
 thumbnail_size = 32
 """
 DRIVER = (

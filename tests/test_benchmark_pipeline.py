@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_presets import render_table
 
 from blurd.benchmark import cli
 from blurd.benchmark.cache import cache_folder
@@ -38,13 +39,7 @@ seed = 0
 [grid.sweep]
 hair_color = ["red", "blue"]
 shirt_color = ["white", "black"]
-[render]
-resolution = [32, 32]
-samples = 1
-denoise = false
-threads = 1
-palette_cells = 4
-"""
+""" + render_table()
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ import pytest
 import ray  # the optional extra: scripts/setup.sh installs requirements-ray.txt, so CI runs these tests
 import tiny_scene
 from diffusion_fixtures import tiny_models  # noqa: F401  (a session fixture)
+from tiny_presets import render_table
 
 from blurd import batch
 from blurd.dataset import layout
@@ -41,13 +42,7 @@ name = "distributed-test"
 [grid.sweep]
 hair_color = ["red", "blue"]
 camera_angle = [0, 15]
-[render]
-resolution = [48, 48]
-samples = 8
-denoise = false
-threads = 1
-palette_cells = 4
-[output]
+""" + render_table(48, 8) + """[output]
 thumbnail_size = 32
 [diffusion]
 base_model = "{base}"

@@ -22,6 +22,7 @@ pytest.importorskip("segmentation_models_pytorch")
 
 import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
+from tiny_presets import render_table
 
 from blurd.learn import celeba, cli  # noqa: E402
 from blurd.learn.augment import Regime, apply_joint, build_transform  # noqa: E402
@@ -47,13 +48,7 @@ seed = 0
 [grid.sweep]
 hair_color = ["red", "blue"]
 shirt_color = ["white", "black"]
-[render]
-resolution = [32, 32]
-samples = 1
-denoise = false
-threads = 1
-palette_cells = 4
-"""
+""" + render_table()
 # The published CelebAMask-HQ class list (g_mask.py order, background = 0) and the remap written out here by hand,
 # independently of blurd.learn.celeba: BLURD ids bg 0, skin 1, eyes 2, eyebrows 3, lips 4, hair 5, cloth 6, 255 ignore.
 PUBLISHED = ["skin", "nose", "eye_g", "l_eye", "r_eye", "l_brow", "r_brow", "l_ear", "r_ear", "mouth", "u_lip",

@@ -11,6 +11,7 @@ import json
 import bpy
 import pytest
 import tiny_scene
+from tiny_presets import render_table
 
 from blurd.dataset import layout
 from blurd.dataset.record import is_complete
@@ -26,13 +27,7 @@ format = 1
 name = "two"
 [grid.sweep]
 hair_color = ["red", "blue"]
-[render]
-resolution = [32, 32]
-samples = 1
-denoise = false
-threads = 1
-palette_cells = 4
-"""
+""" + render_table()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import tiny_scene
+from tiny_presets import render_table
 
 from blurd import batch
 from blurd.dataset import layout
@@ -20,13 +21,7 @@ name = "slurm-test"
 [grid.sweep]
 hair_color = ["red", "blue", "green"]
 camera_angle = [0, 15]
-[render]
-resolution = [32, 32]
-samples = 1
-denoise = false
-threads = 1
-palette_cells = 4
-[output]
+""" + render_table() + """[output]
 contact_sheet = false
 """
 

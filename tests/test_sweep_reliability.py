@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tiny_presets import render_table
 
 from blurd import presets
 from blurd.dataset import layout
@@ -26,13 +27,7 @@ name = "reliability"
 [grid.sweep]
 hair_color = ["red", "blue", "green", "yellow"]
 camera_angle = [0, 15]
-[render]
-resolution = [32, 32]
-samples = 1
-denoise = false
-threads = 1
-palette_cells = 4
-[output]
+""" + render_table() + """[output]
 thumbnail_size = 32
 """
 # batch.main with the tiny scene; BLURD_TEST_SIGINT_AT=k sends Ctrl-C to the process group from inside the k-th

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from bpy.props import StringProperty
 from PIL import Image
+from tiny_presets import render_table
 from user_rig import save_primitive_rig, write_doc_bindings
 
 from blurd.dataset import layout
@@ -29,13 +30,7 @@ hair_style = "short_combed"
 [grid.sweep]
 hair_color = ["red", "blue"]
 camera_angle = [0, 30]
-[render]
-resolution = [32, 32]
-samples = 2
-denoise = false
-threads = 1
-palette_cells = 4
-[output]
+""" + render_table(samples=2) + """[output]
 thumbnail_size = 32
 keep_depth_exr = false
 """
@@ -183,13 +178,7 @@ beard_style = "none"
 [grid.sweep]
 race = ["african", "hispanic", "caucasian"]
 age = [30, 70]
-[render]
-resolution = [64, 64]
-samples = 4
-denoise = false
-threads = 1
-palette_cells = 4
-[output]
+""" + render_table(64, 4) + """[output]
 contact_sheet = false
 keep_depth_exr = false
 """
