@@ -28,6 +28,8 @@ NOT_INSTALLED = (
 )
 try:
     from blurd import presets
+    from blurd.cli_args import folder_argument, positive_int
+    from blurd.dataset.destination import dataset_folder
     from blurd.diffusion.modes import parse_modes
     from blurd.factors.errors import BlurdError
     from blurd.factors.grid import parse_shard
@@ -45,30 +47,6 @@ def script_arguments(argv: Sequence[str]) -> list[str]:
     """The script's own arguments: those after ``--`` (Blender's convention), else all but the program name."""
     argv = list(argv)
     return argv[argv.index("--") + 1 :] if "--" in argv else argv[1:]
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; give 1 or more")
-    return value
-
-
-def folder_argument(text: str) -> Path:
-    """--out: a folder path, never empty (an empty one would write into the current folder)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is empty; give the dataset folder, e.g. --out out/quick")
-    if "\x00" in text:
-        raise argparse.ArgumentTypeError("holds a NUL character")
-    return Path(text)
-
-
-def inside(path: Path, root: Path) -> bool:
-    """Whether ``path`` stays inside ``root`` once symbolic links are followed (what exists of it)."""
-    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,32 +99,15 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
     if args.bindings is not None and not args.bindings.is_file():
         parser.error(f"--bindings {args.bindings}: no such file; give your character's binding file "
                      f"(docs/bindings.md)")
-    out = args.out / preset.output.folder if preset.output.folder else args.out
-    if preset.output.folder and not inside(out, args.out):
-        parser.error(f"[output] folder {preset.output.folder!r} leads outside --out {args.out} (through a symbolic "
-                     f"link); remove the link or choose another folder")
-    problem = unwritable_reason(out)
-    if problem:
-        parser.error(f"--out {out}: {problem}; choose another folder")
+    try:
+        out = dataset_folder(args.out, preset.output.folder)
+    except BlurdError as exc:
+        parser.error(str(exc))
     args.modes = modes
     args.loaded_preset = preset
     config = dict(out=out, grid=preset.grid, render=preset.render, output=preset.output, limit=args.limit,
                   shard=shard, preset_path=args.preset, progress_bar=not args.no_progress)
     return args, config
-
-
-def unwritable_reason(out: Path) -> str:
-    """Why ``out`` cannot hold a dataset ("" when it can), checked without creating anything."""
-    if out.exists() and not out.is_dir():
-        return "exists and is not a folder"
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"{probe} is not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{probe} is not writable"
-    return ""
 
 
 def diffusion_queue(modes: tuple, preset: Any, allow_downloads: bool = False) -> Any:

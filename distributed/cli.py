@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import presets
+from ..cli_args import folder_argument, positive_float, positive_int
+from ..dataset.destination import dataset_folder
 from ..diffusion.modes import parse_modes
 from ..factors.errors import BlurdError
 from ..factors.grid import parse_shard
@@ -27,33 +29,13 @@ from .errors import ClusterError
 from .pipeline import DispatchHook, Pipeline, RunConfig
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; give 1 or more")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m blurd.distributed",
         description="Sweep a BLURD preset on a Ray cluster: render, diffuse and embed in parallel into one dataset "
         "folder on a shared file system (the same dataset `batch.py` makes).")
     parser.add_argument("--preset", required=True, type=Path, help="preset file (.toml or .json)")
-    parser.add_argument("--out", required=True, type=Path,
+    parser.add_argument("--out", required=True, type=folder_argument,
                         help="dataset folder, on a file system every node mounts at the same path")
     parser.add_argument("--address", help="Ray cluster to join: 'auto' (on a cluster node), HOST:PORT or "
                         "ray://HOST:PORT; omitted: start a local Ray on this machine")
@@ -92,10 +74,10 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, RunConfig]
         embed_key = _model_key(args.embed) if args.embed else ""
     except BlurdError as exc:
         parser.error(str(exc))
-    out = args.out / preset.output.folder if preset.output.folder else args.out
-    problem = _unwritable_reason(out)
-    if problem:
-        parser.error(f"--out {out}: {problem}; choose another folder")
+    try:
+        out = dataset_folder(args.out, preset.output.folder)
+    except BlurdError as exc:
+        parser.error(str(exc))
     diffusion = preset.diffusion
     config = RunConfig(
         out=out, grid=preset.grid, render=preset.render, output=preset.output, limit=args.limit, shard=shard,
@@ -110,20 +92,6 @@ def _model_key(model: str) -> str:
     from ..benchmark.encoders import parse_model_spec  # no torch: the key names the weights' files
 
     return parse_model_spec(model).key
-
-
-def _unwritable_reason(out: Path) -> str:
-    """Why ``out`` cannot hold a dataset ("" when it can), checked without creating anything."""
-    if out.exists() and not out.is_dir():
-        return "exists and is not a folder"
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"{probe} is not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{probe} is not writable"
-    return ""
 
 
 def main(argv: Sequence[str] | None = None, *, build_scene: Callable | None = None,
