@@ -41,6 +41,7 @@ from ..factors.errors import BlurdError
 from ..factors.grid import Grid, Sample, shard
 from ..factors.validate import validate_assignment
 from ..presets.settings import OutputSettings, RenderSettings
+from . import contact_sheet
 from .render import render_sample
 
 SampleHook = Callable[[Path], None]  # called with each complete sample's folder (e.g. the diffusion stage)
@@ -490,11 +491,6 @@ class Sweep:
     def _write_contact_sheet(self, output: OutputSettings) -> None:
         samples = self.contact_sheet_samples(output.contact_sheet_max)
         if not samples:
-            return
-        try:
-            from . import contact_sheet  # Pillow draws the labels; the renders themselves need no Pillow
-        except ImportError as exc:
-            self.summary.notes.append(f"no contact sheet: {exc}; install Pillow into this Python")
             return
         with dataset_lock(self.out):
             self.summary.contact_sheet = contact_sheet.write_contact_sheet(
