@@ -32,8 +32,7 @@ try:
     from blurd.dataset.destination import dataset_folder
     from blurd.diffusion.modes import parse_modes
     from blurd.factors.errors import BlurdError
-    from blurd.factors.grid import parse_shard
-    from blurd.factors.slurm import array_shard
+    from blurd.factors.slurm import requested_shard
 except ModuleNotFoundError as exc:  # not a second way to import: a message saying how to install the package
     if exc.name != "blurd":
         raise
@@ -90,7 +89,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, Any]:
     args = parser.parse_args(script_arguments(argv))
     try:
         preset = presets.load_preset(args.preset)
-        shard = parse_shard(args.shard) if args.shard else array_shard(os.environ)  # sbatch --array
+        shard = requested_shard(args.shard, os.environ)
         modes = parse_modes(args.diffuse) if args.diffuse is not None else ()  # --diffuse '' is an error
     except BlurdError as exc:
         parser.error(str(exc))

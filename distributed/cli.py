@@ -21,8 +21,7 @@ from ..cli_args import folder_argument, positive_float, positive_int
 from ..dataset.destination import dataset_folder
 from ..diffusion.modes import parse_modes
 from ..factors.errors import BlurdError
-from ..factors.grid import parse_shard
-from ..factors.slurm import array_shard
+from ..factors.slurm import requested_shard
 from ..presets.settings import Device
 from .cluster import Stage, TorchDevice, connect, plan_pools
 from .errors import ClusterError
@@ -69,7 +68,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, RunConfig]
     args = parser.parse_args(list(argv))
     try:
         preset = presets.load_preset(args.preset)
-        shard = parse_shard(args.shard) if args.shard else array_shard(os.environ)
+        shard = requested_shard(args.shard, os.environ)
         modes = tuple(mode.name for mode in parse_modes(args.diffuse)) if args.diffuse else ()
         embed_key = _model_key(args.embed) if args.embed else ""
     except BlurdError as exc:

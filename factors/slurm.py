@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .grid import GridError
+from .grid import GridError, parse_shard
 
 TASK_ID = "SLURM_ARRAY_TASK_ID"
 TASK_COUNT = "SLURM_ARRAY_TASK_COUNT"
@@ -25,6 +25,12 @@ def _whole(environ: Mapping[str, str], name: str, default: int | None = None) ->
     except ValueError:
         raise GridError(f"${name} = {text!r} is not a whole number; run under `sbatch --array` or pass --shard i/n"
                         ) from None
+
+
+def requested_shard(text: str | None, environ: Mapping[str, str]) -> tuple[int, int] | None:
+    """The shard a command line asks for: ``--shard i/n`` when given, else the Slurm array task (sbatch --array),
+    else None (the whole grid)."""
+    return parse_shard(text) if text else array_shard(environ)
 
 
 def array_shard(environ: Mapping[str, str]) -> tuple[int, int] | None:
