@@ -1,10 +1,14 @@
-"""Argument types shared by the command lines (batch.py, python -m blurd.distributed): each rejects bad input with
-a message argparse prints before any work."""
+"""What the command lines share (batch.py, python -m blurd.distributed, blurd.benchmark, blurd.learn): argument
+types that reject bad input with a message argparse prints before any work, and the run of a subcommand."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+from .factors.errors import BlurdError
 
 
 def positive_int(text: str) -> int:
@@ -34,3 +38,14 @@ def folder_argument(text: str) -> Path:
     if "\x00" in text:
         raise argparse.ArgumentTypeError("holds a NUL character")
     return Path(text)
+
+
+def run_subcommand(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the chosen subcommand (``func`` of its arguments); a BlurdError is one line on stderr
+    and exit status 2."""
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BlurdError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._core import BlurdError
+from ..cli_args import run_subcommand
 from .dataset import RENDER, load_dataset
 from .errors import BenchmarkError
 from .evaluate import DEFAULT_TEMPLATES, CaptionFactors, EvalOptions, check_templates
@@ -265,9 +265,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except BlurdError as exc:  # BenchmarkError, and the shared core's errors (devices, presets, datasets)
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_subcommand(build_parser(), argv)

@@ -7,11 +7,10 @@ the first training step; a problem is printed as one ``error:`` line and exits w
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..factors.errors import BlurdError
+from ..cli_args import run_subcommand
 from .augment import Regime
 from .celeba import Split
 from .errors import LearnError
@@ -205,9 +204,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except BlurdError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_subcommand(build_parser(), argv)
