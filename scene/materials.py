@@ -69,6 +69,16 @@ class Nodes:
     def object_coords(self) -> bpy.types.NodeSocket:
         return self.new("ShaderNodeTexCoord").outputs["Object"]
 
+    def diagonal_stripes(self, coords: bpy.types.NodeSocket, scale: float, width: float,
+                         strength: float) -> bpy.types.NodeSocket:
+        """A tie's woven diagonal stripes: ``strength`` on the stripes, 0 between them; ``width`` is the share of a
+        saw wave's period a stripe leaves uncovered (0.8: thin stripes)."""
+        wave = self.new("ShaderNodeTexWave", Scale=scale, Distortion=0.0)
+        wave.wave_profile = "SAW"
+        wave.bands_direction = "DIAGONAL"
+        self.link(coords, wave.inputs["Vector"])
+        return self.math("MULTIPLY", self.math("GREATER_THAN", wave.outputs["Fac"], width), strength)
+
     def separate(self, vector: bpy.types.NodeSocket) -> bpy.types.Node:
         node = self.new("ShaderNodeSeparateXYZ")
         self.link(vector, node.inputs[0])
@@ -203,12 +213,7 @@ def cloth(name: str, colour_node: str, default: tuple[float, float, float], *, s
     n.link(coords, weave.inputs["Vector"])
     colour = base
     if stripes:
-        wave = n.new("ShaderNodeTexWave", Scale=18.0, Distortion=0.0)
-        wave.wave_profile = "SAW"
-        wave.bands_direction = "DIAGONAL"
-        n.link(coords, wave.inputs["Vector"])
-        colour = n.mix(n.math("MULTIPLY", n.math("GREATER_THAN", wave.outputs["Fac"], 0.8), 0.35), base,
-                       (0.0, 0.0, 0.0, 1.0))
+        colour = n.mix(n.diagonal_stripes(coords, 18.0, 0.8, 0.35), base, (0.0, 0.0, 0.0, 1.0))
     n.link(colour, bsdf.inputs["Base Color"])
     n.link(n.bump(weave.outputs["Fac"], 0.15), bsdf.inputs["Normal"])
     bsdf.inputs["Roughness"].default_value = 0.8 if not stripes else 0.45

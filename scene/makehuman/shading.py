@@ -267,12 +267,7 @@ def cloth(name: str, colour_node: str, default: tuple[float, float, float], part
     coords = n.object_coords()
     colour = base
     if tie:
-        wave = n.new("ShaderNodeTexWave", Scale=22.0, Distortion=0.0)
-        wave.wave_profile = "SAW"
-        wave.bands_direction = "DIAGONAL"
-        n.link(coords, wave.inputs["Vector"])
-        stripe = n.math("MULTIPLY", n.math("GREATER_THAN", wave.outputs["Fac"], 0.82), 0.45)
-        colour = n.mix(stripe, base, _scale_colour(n, base, 0.35))
+        colour = n.mix(n.diagonal_stripes(coords, 22.0, 0.82, 0.45), base, _scale_colour(n, base, 0.35))
     n.link(colour, bsdf.inputs["Base Color"])
     weave = n.new("ShaderNodeTexWave", Scale=1500.0 if not tie else 2200.0, Distortion=0.5)
     weave.bands_direction = "DIAGONAL" if tie else "X"
